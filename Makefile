@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-2.0
+# rust-klp: the Linux 6.12 livepatch core in Rust.
+#
+#   make run     build, boot, apply and remove the livepatch sample (the demo)
+#   make test    host tests + kernel build + livepatch kselftests in QEMU (TAP)
+#   make shell   boot the built kernel to an interactive guest shell
+#   make build   toolchain, kernel tree and kernel build only
+#
+# KLP_IMPL=c|rust picks the livepatch core; KLP_CACHE (default
+# ~/.cache/rust-klp) holds the toolchain root, the kernel source and builds.
+
+KLP_IMPL ?= c
+export KLP_IMPL
+ifdef KLP_CACHE
+export KLP_CACHE
+endif
+# The host's Rust toolchain (rustup) for the Cargo workspace.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: run test shell build
+
+run:
+	@scripts/run.sh
+
+test:
+	@scripts/test.sh
+
+build:
+	@scripts/toolchain.sh && scripts/tree.sh && scripts/build.sh
+
+shell: build
+	@scripts/guest.sh shell 0

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Configure and build the guest kernel for KLP_IMPL (c|rust) out of tree
+# ($KLP_CACHE/work/build-$KLP_IMPL), then the livepatch kselftests against
+# it.  Reconfigures only when the config fragment or KLP_IMPL changed, so a
+# no-change rebuild takes seconds.
+
+. "$(dirname "$0")/lib.sh"
+
+FRAGMENT=kernel/configs/rust-klp.config
+MAKE=(make -C "$KLP_TREE_IN" O="$KLP_BUILD_IN" LLVM=1 -j"$(nproc)")
+
+# The core selection: a Kconfig option of kernel/livepatch/Kconfig.
+case "$KLP_IMPL" in
+c) impl_opt="# CONFIG_LIVEPATCH_RUST is not set" ;;
+rust) impl_opt="CONFIG_LIVEPATCH_RUST=y" ;;
+esac
+
+mkdir -p "$KLP_BUILD"
+{ cat "$REPO/$FRAGMENT"; echo "$impl_opt"; } >"$KLP_BUILD/klp.config"
+want=$(cat "$KLP_BUILD/klp.config" "$REPO/scripts/build.sh" | sha256sum)
+
+if [ "$(cat "$KLP_BUILD/.klp-config" 2>/dev/null)" != "$want" ]; then
+	step "kernel config ($KLP_IMPL core)"
+	rm -f "$KLP_BUILD/.klp-config"
+	in_root sh -c "cd $KLP_TREE_IN && virtme-configkernel --defconfig \
+		--custom $KLP_BUILD_IN/klp.config O=$KLP_BUILD_IN LLVM=1" \
+		>"$KLP_BUILD/config.log" 2>&1 ||
+		die "virtme-configkernel failed (log: $KLP_BUILD/config.log)"
+	# virtme-ng appends its own options after ours (debug info among them):
+	# merge ours again so they win.
+	in_root sh -c "cd $KLP_TREE_IN && scripts/kconfig/merge_config.sh -m \
+		-O $KLP_BUILD_IN $KLP_BUILD_IN/.config $KLP_BUILD_IN/klp.config &&
+		make O=$KLP_BUILD_IN LLVM=1 olddefconfig" >>"$KLP_BUILD/config.log" 2>&1 ||
+		die "merging $FRAGMENT failed (log: $KLP_BUILD/config.log)"
+	# Options that a dependency silently dropped (see the fragment's notes).
+	lost=$(grep -E '^(CONFIG_[A-Z0-9_]+=[ym]|# CONFIG_[A-Z0-9_]+ is not set)$' \
+		"$REPO/$FRAGMENT" | grep -vxFf "$KLP_BUILD/.config" || true)
+	[ -z "$lost" ] || die "olddefconfig dropped options of $FRAGMENT:"$'\n'"$lost"
+	if [ "$KLP_IMPL" = rust ] && ! grep -qx "$impl_opt" "$KLP_BUILD/.config"; then
+		die "KLP_IMPL=rust: no LIVEPATCH_RUST in this tree's kernel/livepatch/Kconfig (no Rust core yet)"
+	fi
+	echo "$want" >"$KLP_BUILD/.klp-config"
+fi
+
+step "kernel build ($KLP_IMPL core; fresh: ~14 min on 2 cores)"
+in_root "${MAKE[@]}" bzImage modules >"$KLP_BUILD/build.log" 2>&1 ||
+	{ tail -n 30 "$KLP_BUILD/build.log" >&2; die "kernel build failed (log: $KLP_BUILD/build.log)"; }
+
+step "livepatch kselftests: build against the kernel"
+# The upstream kselftests run unmodified: check them against the pristine tree.
+st=tools/testing/selftests/livepatch
+for f in $(cd "$KLP_SRC/linux-source-6.12/$st" && find . -type f); do
+	cmp -s "$KLP_SRC/linux-source-6.12/$st/$f" "$KLP_WORK/linux/$st/$f" ||
+		die "$st/$f differs from the pristine tree: the upstream kselftests must run unmodified"
+done
+in_root sh -c "rm -rf $KLP_BUILD_IN/kselftest && make -C $KLP_TREE_IN/tools/testing/selftests \
+	TARGETS=livepatch KDIR=$KLP_BUILD_IN LLVM=1 INSTALL_PATH=$KLP_BUILD_IN/kselftest install" \
+	>"$KLP_BUILD/kselftest-build.log" 2>&1 ||
+	{ tail -n 30 "$KLP_BUILD/kselftest-build.log" >&2; die "kselftest build failed (log: $KLP_BUILD/kselftest-build.log)"; }
+n=$(find "$KLP_BUILD/kselftest/livepatch/test_modules" -name '*.ko' | wc -l)
+[ "$n" -gt 0 ] || die "no livepatch test modules were built (log: $KLP_BUILD/kselftest-build.log)"
+echo "    $n test modules" >&2
+step_done

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# guest.sh NAME TIMEOUT [CMD]: boot the built kernel of KLP_IMPL in QEMU
+# (virtme-ng, the toolchain root shared read-only over 9p) and run CMD, a
+# shell command, in it; without CMD, an interactive shell.  The guest writes
+# into /klp/build-$KLP_IMPL/guest; its console goes to guest/NAME.console.
+# KVM is used when a real boot with it works (probed once), TCG otherwise.
+
+. "$(dirname "$0")/lib.sh"
+
+name=$1 limit=$2
+shift 2
+bz=$KLP_BUILD_IN/arch/x86/boot/bzImage
+[ -f "$KLP_BUILD/arch/x86/boot/bzImage" ] || die "no kernel image: run scripts/build.sh"
+mkdir -p "$KLP_BUILD/guest"
+
+vng_cmd() {
+	# virtme-ng's --rwdir needs it started from /.
+	echo "cd / && exec vng --run $bz $1 -m 2G -p 2 --rwdir $KLP_BUILD_IN/guest ${2:+-e \"$2\"}"
+}
+
+# The accelerator: KVM only if a short real boot with it succeeds.
+probe=$KLP_CACHE/kvm-probe
+if [ ! -f "$probe" ]; then
+	if [ -r /dev/kvm ] && [ -w /dev/kvm ] &&
+		in_root timeout -k 5 60 sh -c "$(vng_cmd "" true)" </dev/null >"$KLP_CACHE/kvm-probe.log" 2>&1; then
+		echo kvm >"$probe"
+	else
+		echo tcg >"$probe"
+	fi
+fi
+if [ "$(cat "$probe")" = kvm ]; then
+	accel=
+else
+	echo "warning: /dev/kvm is missing or boots no guest (probe: $KLP_CACHE/kvm-probe.log): using TCG, slower" >&2
+	accel=--disable-kvm
+fi
+
+if [ $# -eq 0 ]; then
+	in_root sh -c "$(vng_cmd "$accel" "")"
+	exit
+fi
+
+console=$KLP_BUILD/guest/$name.console
+rc=0
+in_root timeout -k 10 "$limit" sh -c "$(vng_cmd "$accel" "$*")" </dev/null >"$console" 2>&1 || rc=$?
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+	tail -n 40 "$console" >&2
+	die "the guest did not finish within $limit s (console: $console)"
+fi
+if grep -qE 'Kernel panic|BUG:|Oops' "$console"; then
+	tail -n 40 "$console" >&2
+	die "the guest kernel crashed (console: $console)"
+fi
+[ "$rc" = 0 ] || { tail -n 20 "$console" >&2; die "the guest run failed with $rc (console: $console)"; }

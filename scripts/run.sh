@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make run: build, boot, apply the livepatch sample, show it working, disable
+# and unload it.
+
+. "$(dirname "$0")/lib.sh"
+
+for s in toolchain tree build; do
+	"$REPO/scripts/$s.sh"
+done
+step "guest: livepatch sample demo ($KLP_IMPL core)"
+"$REPO/scripts/guest.sh" demo 600 /repo/scripts/guest/demo.sh "$KLP_BUILD_IN"
+step_done
+cat "$KLP_BUILD/guest/demo.console"

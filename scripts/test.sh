@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make test: host tests, the kernel with the KLP_IMPL core, and the livepatch
+# kselftests in a QEMU guest.  Prints TAP (one line per host test and per
+# kselftest case) and a last line "N passed, N failed"; exits non-zero on
+# any failure.  Expected kselftest cases are read from the pristine scripts
+# (their start_test lines), so a case that never ran counts as failed.
+
+. "$(dirname "$0")/lib.sh"
+
+GUEST=$KLP_BUILD/guest
+n=0 pass=0 fail=0
+tap() { # tap ok|not-ok DESCRIPTION [DIAGNOSTIC-FILE]
+	n=$((n + 1))
+	if [ "$1" = ok ]; then
+		pass=$((pass + 1))
+		echo "ok $n - $2"
+	else
+		fail=$((fail + 1))
+		echo "not ok $n - $2"
+		[ -z "${3:-}" ] || sed 's/^/# /' "$3"
+	fi
+}
+finish() {
+	step_done
+	echo "1..$n"
+	echo "$pass passed, $fail failed"
+	[ "$fail" = 0 ]
+	exit
+}
+
+echo "TAP version 13"
+
+# 1. Host tests of the Cargo workspace (the pure model, the tools).
+if [ -f "$REPO/Cargo.toml" ]; then
+	step "host tests: cargo test --workspace"
+	log=$KLP_WORK/cargo-test.log
+	mkdir -p "$KLP_WORK"
+	if (cd "$REPO" && cargo test --workspace --color never) >"$log" 2>&1; then rc=0; else rc=$?; fi
+	while read -r line; do
+		case "$line" in
+		*" ... ok") tap ok "host: ${line% ... ok}" ;;
+		*" ... FAILED") tap not-ok "host: ${line% ... FAILED}" ;;
+		esac
+	done < <(grep -E '^test .* \.\.\. (ok|FAILED)$' "$log" | sed 's/^test //')
+	[ "$rc" = 0 ] || tap not-ok "host: cargo test exits 0 (exit $rc, log: $log)" <(tail -n 30 "$log")
+fi
+
+# 2. The kernel.
+for s in toolchain tree build; do
+	if ! "$REPO/scripts/$s.sh"; then
+		tap not-ok "kernel: scripts/$s.sh ($KLP_IMPL core)"
+		finish
+	fi
+done
+tap ok "kernel: built with the $KLP_IMPL core"
+
+# 3. The livepatch kselftests in the guest.
+step "guest: livepatch kselftests ($KLP_IMPL core; ~2 min under TCG)"
+"$REPO/scripts/guest.sh" kselftests 1800 /repo/scripts/guest/kselftests.sh \
+	"$KLP_BUILD_IN/guest" "$KLP_BUILD_IN/kselftest" "$KLP_BUILD_IN" || true
+touch "$GUEST/kselftest.log" "$GUEST/dmesg.log"
+pristine=$KLP_SRC/linux-source-6.12/tools/testing/selftests/livepatch
+list=$KLP_BUILD/kselftest/kselftest-list.txt
+[ -s "$list" ] || tap not-ok "kselftest: list of installed tests ($list)"
+for script in $(sed -n 's/^livepatch://p' "$list"); do
+	# start_test "NAME" lines of the pristine script: the cases it must pass.
+	while read -r name; do
+		if grep -qF "TEST: $name ... ok" "$GUEST/kselftest.log"; then
+			tap ok "livepatch: $script: $name"
+		else
+			tap not-ok "livepatch: $script: $name" \
+				<(grep -F -A25 "TEST: $name ..." "$GUEST/kselftest.log" || echo "case did not run")
+		fi
+	done < <(sed -n 's/^[[:space:]]*start_test "\(.*\)"$/\1/p' "$pristine/$script")
+done
+splats=$(grep -cE 'WARNING:|BUG:|Oops|Call Trace:|UBSAN|KASAN' "$GUEST/dmesg.log" || true)
+if [ "$splats" = 0 ] && [ -s "$GUEST/dmesg.log" ]; then
+	tap ok "guest: dmesg has no warning, BUG or oops"
+else
+	tap not-ok "guest: dmesg has no warning, BUG or oops ($splats found, $GUEST/dmesg.log)" \
+		<(grep -E -A10 'WARNING:|BUG:|Oops|Call Trace:|UBSAN|KASAN' "$GUEST/dmesg.log" | head -n 40)
+fi
+finish
