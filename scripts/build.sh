@@ -16,6 +16,15 @@ c) impl_opt="# CONFIG_LIVEPATCH_RUST is not set" ;;
 rust) impl_opt="CONFIG_LIVEPATCH_RUST=y" ;;
 esac
 
+# A first build of one core starts from the other core's build, if there is one:
+# the two differ in kernel/livepatch only, so the build is incremental.
+other=$KLP_WORK/build-$([ "$KLP_IMPL" = c ] && echo rust || echo c)
+if [ ! -e "$KLP_BUILD/vmlinux" ] && [ -e "$other/vmlinux" ]; then
+	step "seed build-$KLP_IMPL from build-${other##*-}"
+	rm -rf "$KLP_BUILD"
+	cp -a "$other" "$KLP_BUILD"
+	rm -rf "$KLP_BUILD/.klp-config" "$KLP_BUILD/guest" "$KLP_BUILD/kselftest"
+fi
 mkdir -p "$KLP_BUILD"
 { cat "$REPO/$FRAGMENT"; echo "$impl_opt"; } >"$KLP_BUILD/klp.config"
 want=$(cat "$KLP_BUILD/klp.config" "$REPO/scripts/build.sh" | sha256sum)
