@@ -55,24 +55,37 @@ for s in toolchain tree build; do
 done
 tap ok "kernel: built with the $KLP_IMPL core"
 
-# 3. The livepatch kselftests in the guest.
-step "guest: livepatch kselftests ($KLP_IMPL core; ~2 min under TCG)"
-"$REPO/scripts/guest.sh" kselftests 1800 /repo/scripts/guest/kselftests.sh \
-	"$KLP_BUILD_IN/guest" "$KLP_BUILD_IN/kselftest" "$KLP_BUILD_IN" || true
+# 3. The livepatch kselftests in the guest: the upstream scripts, then the
+# project's own (the repo's test-*.sh that the pristine tree does not have).
+st=tools/testing/selftests/livepatch
+pristine=$KLP_SRC/linux-source-6.12/$st
+installed=$KLP_BUILD/kselftest/livepatch
+project=()
+for f in "$REPO/$st"/test-*.sh; do
+	[ -e "$f" ] && [ ! -e "$pristine/${f##*/}" ] && project+=("${f##*/}") && cp "$f" "$installed/"
+done
+printf '%s\n' "${project[@]}" >"$installed/project-tests.txt"
+
+step "guest: livepatch kselftests ($KLP_IMPL core; a few minutes under TCG)"
+"$REPO/scripts/guest.sh" kselftests 2400 /repo/scripts/guest/kselftests.sh \
+	"$KLP_BUILD_IN/guest" "$KLP_BUILD_IN/kselftest" "$KLP_BUILD_IN" /repo/target/debug/klp || true
 touch "$GUEST/kselftest.log" "$GUEST/dmesg.log"
-pristine=$KLP_SRC/linux-source-6.12/tools/testing/selftests/livepatch
 list=$KLP_BUILD/kselftest/kselftest-list.txt
 [ -s "$list" ] || tap not-ok "kselftest: list of installed tests ($list)"
-for script in $(sed -n 's/^livepatch://p' "$list"); do
-	# start_test "NAME" lines of the pristine script: the cases it must pass.
+for script in $(sed -n 's/^livepatch://p' "$list") "${project[@]}"; do
+	# The script's part of the log, from its runner header to the next one.
+	section=$(awk -v h="# selftests: livepatch: $script" \
+		'index($0, "# selftests: livepatch: ") { p = (substr($0, index($0, "# selftests")) == h) } p' \
+		"$GUEST/kselftest.log")
+	# Its start_test "NAME" lines: the cases it must pass.
 	while read -r name; do
-		if grep -qF "TEST: $name ... ok" "$GUEST/kselftest.log"; then
+		if grep -qF "TEST: $name ... ok" <<<"$section"; then
 			tap ok "livepatch: $script: $name"
 		else
 			tap not-ok "livepatch: $script: $name" \
-				<(grep -F -A25 "TEST: $name ..." "$GUEST/kselftest.log" || echo "case did not run")
+				<(grep -F -A25 "TEST: $name ..." <<<"$section" || echo "case did not run")
 		fi
-	done < <(sed -n 's/^[[:space:]]*start_test "\(.*\)"$/\1/p' "$pristine/$script")
+	done < <(sed -n 's/^[[:space:]]*start_test "\(.*\)"$/\1/p' "$installed/$script")
 done
 splats=$(grep -cE 'WARNING:|BUG:|Oops|Call Trace:|UBSAN|KASAN' "$GUEST/dmesg.log" || true)
 if [ "$splats" = 0 ] && [ -s "$GUEST/dmesg.log" ]; then

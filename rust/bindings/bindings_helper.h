@@ -10,15 +10,31 @@
 #include <linux/blk-mq.h>
 #include <linux/blk_types.h>
 #include <linux/blkdev.h>
+#include <linux/completion.h>
+#include <linux/cpu.h>
+#include <linux/dynamic_debug.h>
 #include <linux/errname.h>
 #include <linux/ethtool.h>
 #include <linux/firmware.h>
+#include <linux/ftrace.h>
 #include <linux/jiffies.h>
+#include <linux/kallsyms.h>
+#include <linux/kobject.h>
+#include <linux/kstrtox.h>
+#include <linux/livepatch.h>
+#include <linux/livepatch_sched.h>
 #include <linux/mdio.h>
+#include <linux/module.h>
+#include <linux/moduleloader.h>
 #include <linux/phy.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
+#include <linux/sched/idle.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/stacktrace.h>
+#include <linux/sysfs.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
@@ -34,3 +50,4 @@ const gfp_t RUST_CONST_HELPER___GFP_HIGHMEM = ___GFP_HIGHMEM;
 const gfp_t RUST_CONST_HELPER___GFP_NOWARN = ___GFP_NOWARN;
 const blk_features_t RUST_CONST_HELPER_BLK_FEAT_ROTATIONAL = BLK_FEAT_ROTATIONAL;
 const vm_flags_t RUST_CONST_HELPER_VM_MERGEABLE = VM_MERGEABLE;
+const size_t RUST_CONST_HELPER_MODULE_NAME_LEN = MODULE_NAME_LEN;

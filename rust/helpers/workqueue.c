@@ -13,3 +13,19 @@ void rust_helper_init_work_with_key(struct work_struct *work, work_func_t func,
 	INIT_LIST_HEAD(&work->entry);
 	work->func = func;
 }
+
+void rust_helper_init_delayed_work(struct delayed_work *dwork, work_func_t func)
+{
+	INIT_DELAYED_WORK(dwork, func);
+}
+
+bool rust_helper_schedule_work(struct work_struct *work)
+{
+	return schedule_work(work);
+}
+
+bool rust_helper_schedule_delayed_work(struct delayed_work *dwork,
+				       unsigned long delay)
+{
+	return schedule_delayed_work(dwork, delay);
+}

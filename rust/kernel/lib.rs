@@ -35,6 +35,8 @@ pub mod alloc;
 pub mod block;
 mod build_assert;
 pub mod device;
+#[cfg(CONFIG_DYNAMIC_DEBUG)]
+pub mod dynamic_debug;
 pub mod error;
 #[cfg(CONFIG_RUST_FW_LOADER_ABSTRACTIONS)]
 pub mod firmware;
@@ -56,6 +58,7 @@ pub mod std_vendor;
 pub mod str;
 pub mod sync;
 pub mod task;
+pub mod tasklist;
 pub mod time;
 pub mod types;
 pub mod uaccess;

@@ -1,14 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# In the guest: run the installed livepatch kselftests unmodified.
-# kselftests.sh OUT KSELFTEST_DIR KDIR
+# In the guest: run the installed livepatch kselftests, the upstream ones
+# unmodified through the kselftest runner, then the project's own scripts
+# listed in livepatch/project-tests.txt, each under the runner's header line.
+# kselftests.sh OUT KSELFTEST_DIR KDIR KLP
 out=$1 dir=$2
 # functions.sh skips everything unless KDIR exists in the guest.
 export KDIR=$3
+# The klp manager, for the project's test-klp-cli.sh.
+export KLP=$4
 # virtme makes /dev/stdout a virtio port, and the kselftest runner writes
 # some lines to /dev/stdout directly: make it this process's stdout.
 ln -sf /proc/self/fd/1 /dev/stdout
-rm -f "$out/kselftest.log" "$out/dmesg.log"
-cd "$dir" && ./run_kselftest.sh >>"$out/kselftest.log" 2>&1
-echo "kselftest runner exit code: $?" >>"$out/kselftest.log"
+log=$out/kselftest.log
+rm -f "$log" "$out/dmesg.log"
+cd "$dir" && ./run_kselftest.sh >>"$log" 2>&1
+echo "kselftest runner exit code: $?" >>"$log"
+cd "$dir/livepatch" || exit 1
+while read -r script; do
+	echo "# selftests: livepatch: $script" >>"$log"
+	./"$script" >>"$log" 2>&1
+	echo "# exit code of $script: $?" >>"$log"
+done <project-tests.txt
 dmesg >"$out/dmesg.log"

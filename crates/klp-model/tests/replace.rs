@@ -58,7 +58,7 @@ fn c_add_nops(
 }
 
 fn func_ref() -> impl Strategy<Value = KlpFuncRef<'static>> {
-    (0..3usize, 0..2usize, 0..4u64).prop_map(|(o, n, s)| KlpFuncRef {
+    (0..3usize, 0..2usize, 0..4usize).prop_map(|(o, n, s)| KlpFuncRef {
         objname: OBJS[o],
         old_name: NAMES[n],
         old_sympos: s,

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use std::collections::BTreeMap;
 
 /// The ids and versions of a patch's states: up to the first id 0, the first entry of an id.
-fn versions(states: &[KlpStateRef]) -> BTreeMap<u64, u32> {
+fn versions(states: &[KlpStateRef]) -> BTreeMap<usize, u32> {
     let mut map = BTreeMap::new();
     for s in states.iter().take_while(|s| s.id != 0) {
         map.entry(s.id).or_insert(s.version);
@@ -29,7 +29,7 @@ fn reference(new: &[KlpStateRef], replace: bool, old: &[Vec<KlpStateRef>]) -> bo
 
 fn states() -> impl Strategy<Value = Vec<KlpStateRef>> {
     prop::collection::vec(
-        (0..5u64, 0..4u32).prop_map(|(id, version)| KlpStateRef { id, version }),
+        (0..5usize, 0..4u32).prop_map(|(id, version)| KlpStateRef { id, version }),
         0..5,
     )
 }
@@ -48,7 +48,7 @@ proptest! {
     }
 
     #[test]
-    fn prev_state_is_the_newest(old in prop::collection::vec(states(), 0..4), id in 1..5u64) {
+    fn prev_state_is_the_newest(old in prop::collection::vec(states(), 0..4), id in 1..5usize) {
         let newest = old.iter().rev().find_map(|p| versions(p).get(&id).copied());
         let want = newest.map(|version| KlpStateRef { id, version });
         prop_assert_eq!(klp_get_prev_state(old.iter().map(|s| &s[..]), id), want);

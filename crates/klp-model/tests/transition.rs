@@ -367,5 +367,5 @@ fn stack_has_func_bounds() {
     assert!(!klp_stack_has_func(&[0xff], 0x100, 1));
     assert!(!klp_stack_has_func(&[], 0x100, 1));
     // C's unsigned arithmetic: a range that wraps holds nothing.
-    assert!(!klp_stack_has_func(&[u64::MAX], u64::MAX, 2));
+    assert!(!klp_stack_has_func(&[usize::MAX], usize::MAX, 2));
 }

@@ -30,6 +30,9 @@
 //!   these modules and check the invariants of the C core. Doc examples name the host crate,
 //!   `klp_model`.
 //!
+//! C's `unsigned long` is `usize` here, as in the kernel's `ffi` crate (it is pointer-sized on
+//! every Linux target); `int` and `unsigned int` are `core::ffi` types.
+//!
 //! The file is a module in both builds, never a crate root: crate-level attributes
 //! (`#![no_std]`) belong to the including file, and the lints below are module-level, so
 //! they hold in both builds. Because the file is named `mod.rs`, the submodules are found

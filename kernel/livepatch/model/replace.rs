@@ -11,7 +11,7 @@
 //! left, and the functions it dropped run their original code.
 
 use super::state::KLP_TRANSITION_PATCHED;
-use core::ffi::{c_int, c_ulong};
+use core::ffi::c_int;
 
 /// What identifies the function that a `klp_func` patches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22,11 +22,11 @@ pub struct KlpFuncRef<'a> {
     pub old_name: &'a [u8],
     /// Its position among the symbols of that name (`old_sympos`; 0 and 1 both mean the
     /// first).
-    pub old_sympos: c_ulong,
+    pub old_sympos: usize,
 }
 
 /// Whether two `old_sympos` name the same symbol: equal, or 0 and 1 (`klp_find_func()`).
-pub fn klp_sympos_match(a: c_ulong, b: c_ulong) -> bool {
+pub fn klp_sympos_match(a: usize, b: usize) -> bool {
     a == b || (a == 0 && b == 1) || (a == 1 && b == 0)
 }
 

@@ -10,13 +10,13 @@
 //!
 //! A patch's states are a slice read as C reads its array: up to the first entry of id 0.
 
-use core::ffi::{c_uint, c_ulong};
+use core::ffi::c_uint;
 
 /// The identity and version of a `struct klp_state`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct KlpStateRef {
     /// `id`: the state modified; 0 ends a patch's array.
-    pub id: c_ulong,
+    pub id: usize,
     /// `version`: how the patch modifies it.
     pub version: c_uint,
 }
@@ -27,7 +27,7 @@ pub fn klp_states(states: &[KlpStateRef]) -> impl Iterator<Item = &KlpStateRef> 
 }
 
 /// The state `id` of a patch, if it has one (`klp_get_state()`).
-pub fn klp_get_state(states: &[KlpStateRef], id: c_ulong) -> Option<KlpStateRef> {
+pub fn klp_get_state(states: &[KlpStateRef], id: usize) -> Option<KlpStateRef> {
     klp_states(states).find(|state| state.id == id).copied()
 }
 
@@ -35,7 +35,7 @@ pub fn klp_get_state(states: &[KlpStateRef], id: c_ulong) -> Option<KlpStateRef>
 /// one in transition, oldest first (`klp_get_prev_state()`).
 pub fn klp_get_prev_state<'a>(
     prev_patches: impl IntoIterator<Item = &'a [KlpStateRef]>,
-    id: c_ulong,
+    id: usize,
 ) -> Option<KlpStateRef> {
     prev_patches
         .into_iter()

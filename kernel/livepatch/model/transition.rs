@@ -21,7 +21,7 @@
 use super::state::{
     KlpTransitionState, KLP_TRANSITION_IDLE, KLP_TRANSITION_PATCHED, KLP_TRANSITION_UNPATCHED,
 };
-use core::ffi::{c_int, c_ulong};
+use core::ffi::c_int;
 
 /// Stragglers get signals every this many retries of the transition (`SIGNALS_TIMEOUT`).
 pub const SIGNALS_TIMEOUT: u32 = 15;
@@ -168,7 +168,7 @@ pub fn klp_signals_due(cnt: u32, timeout: u32) -> bool {
 /// assert!(klp_stack_has_func(&[0x10, 0x1ff], 0x100, 0x100));
 /// assert!(!klp_stack_has_func(&[0x200], 0x100, 0x100));
 /// ```
-pub fn klp_stack_has_func(entries: &[c_ulong], addr: c_ulong, size: c_ulong) -> bool {
+pub fn klp_stack_has_func(entries: &[usize], addr: usize, size: usize) -> bool {
     entries
         .iter()
         .any(|&address| address >= addr && address < addr.wrapping_add(size))

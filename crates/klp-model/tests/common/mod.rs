@@ -43,11 +43,11 @@ pub const ENOSPC: i32 = -28;
 pub struct Addr {
     pub obj: usize,
     pub name: usize,
-    pub sympos: u64,
+    pub sympos: usize,
 }
 
 impl Addr {
-    pub fn new(obj: usize, name: usize, sympos: u64) -> Self {
+    pub fn new(obj: usize, name: usize, sympos: usize) -> Self {
         Addr {
             obj,
             name,
@@ -68,7 +68,7 @@ impl Addr {
 pub struct FuncSpec {
     pub obj: usize,
     pub name: usize,
-    pub sympos: u64,
+    pub sympos: usize,
 }
 
 impl FuncSpec {
@@ -830,12 +830,12 @@ impl Sim {
 
 /// A patch spec.
 pub fn patch_spec() -> impl Strategy<Value = PatchSpec> {
-    let func = (0..3usize, 0..2usize, 0..3u64).prop_map(|(obj, name, sympos)| FuncSpec {
+    let func = (0..3usize, 0..2usize, 0..3usize).prop_map(|(obj, name, sympos)| FuncSpec {
         obj,
         name,
         sympos,
     });
-    let state = (1..4u64, 0..3u32).prop_map(|(id, version)| KlpStateRef { id, version });
+    let state = (1..4usize, 0..3u32).prop_map(|(id, version)| KlpStateRef { id, version });
     let callbacks = (
         prop::option::weighted(0.7, prop_oneof![6 => Just(0), 1 => Just(-5)]),
         any::<bool>(),

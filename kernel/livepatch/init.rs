@@ -1,0 +1,598 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+//! Registration: `klp_enable_patch()`, the initialisation and validation of a patch, its
+//! objects and functions, atomic-replace nops, enabling, disabling and freeing.
+//!
+//! The part of `core.c` that is not sysfs, module notification or relocation.
+
+use crate::objects::{Func, Object, Patch};
+use crate::statics::Static;
+use crate::{callbacks, klp_for_each_patch, klp_patches_head, patch, reloc, state, sysfs, transition};
+use crate::{KlpLocked, KlpMutexGuard};
+use kernel::ffi::{c_char, c_int, c_ulong, c_void};
+use core::ptr::null_mut;
+use core::sync::atomic::{fence, AtomicPtr, Ordering};
+use kernel::alloc::{flags::GFP_KERNEL, flags::__GFP_ZERO, KBox};
+use kernel::bindings;
+use kernel::error::{code::*, Result};
+use kernel::prelude::*;
+
+/// `/sys/kernel/livepatch`, created by [`klp_init`].
+static KLP_ROOT_KOBJ: AtomicPtr<bindings::kobject> = AtomicPtr::new(null_mut());
+
+/// The parent kobject of the patches.
+pub(crate) fn klp_root_kobj() -> *mut bindings::kobject {
+    KLP_ROOT_KOBJ.load(Ordering::Acquire)
+}
+
+/// The core's initcall, from `glue.c`: creates `/sys/kernel/livepatch`.
+#[no_mangle]
+pub extern "C" fn klp_init() -> c_int {
+    // SAFETY: `kernel_kobj` is created before device initcalls; the name is a C string.
+    let kobj = unsafe { bindings::kobject_create_and_add(c"livepatch".as_ptr().cast(), bindings::kernel_kobj) };
+    if kobj.is_null() {
+        return ENOMEM.to_errno();
+    }
+    if let Err(e) = transition::klp_transition_init() {
+        return e.to_errno();
+    }
+    KLP_ROOT_KOBJ.store(kobj, Ordering::Release);
+    0
+}
+
+/// Sets `obj->mod` if the object is a module that is loaded and known to livepatch.
+fn klp_find_object_module(obj: Object) {
+    if !obj.is_module() {
+        return;
+    }
+    // SAFETY: Between `rcu_read_lock_sched()` and its unlock, `find_module()` may be called and
+    // the module it returns stays valid; the name is a string of the patch module.
+    unsafe {
+        bindings::rcu_read_lock_sched();
+        // No reference is taken: removal of patched modules is not blocked; the patches are
+        // removed by `klp_module_going()` instead.
+        let module = bindings::find_module(obj.name());
+        // Do not mess with the work of `klp_module_coming()` and `klp_module_going()`.
+        if !module.is_null() && (*module).klp_alive {
+            obj.set_mod(module);
+        }
+        bindings::rcu_read_unlock_sched();
+    }
+}
+
+/// Whether two `old_sympos` values name the same symbol: equal, or 0 and 1 (a unique symbol is
+/// the first occurrence).
+fn sympos_match(a: c_ulong, b: c_ulong) -> bool {
+    a == b || (a == 0 && b == 1) || (a == 1 && b == 0)
+}
+
+/// The func of `obj` that patches the same function as `old_func`.
+fn klp_find_func(obj: Object, old_func: Func) -> Option<Func> {
+    obj.funcs_list().find(|func| {
+        func.name().as_bytes() == old_func.name().as_bytes()
+            && sympos_match(old_func.old_sympos(), func.old_sympos())
+    })
+}
+
+/// The object of `patch` that patches the same object as `old_obj`.
+fn klp_find_object(patch: Patch, old_obj: Object) -> Option<Object> {
+    patch.objects().find(|obj| match (old_obj.is_module(), obj.is_module()) {
+        (true, true) => obj.display_name().as_bytes() == old_obj.display_name().as_bytes(),
+        (false, false) => true,
+        _ => false,
+    })
+}
+
+/// Allocates a zeroed C structure of the core (a nop object or func).
+fn klp_alloc_zeroed<T>() -> Result<*mut T> {
+    let boxed = KBox::<T>::new_uninit(GFP_KERNEL | __GFP_ZERO)?;
+    // SAFETY: `__GFP_ZERO` zeroed the memory; the C structures are valid when all-zero.
+    Ok(KBox::into_raw(unsafe { boxed.assume_init() }))
+}
+
+/// Frees a structure of [`klp_alloc_zeroed`].
+///
+/// # Safety
+///
+/// `ptr` comes from `klp_alloc_zeroed::<T>()` and is no longer used.
+unsafe fn klp_free_zeroed<T>(ptr: *mut T) {
+    // SAFETY: The function's safety requirement.
+    drop(unsafe { KBox::from_raw(ptr) });
+}
+
+/// `kstrdup()` of a name, null for null.
+fn klp_strdup(name: *const c_char) -> Result<*const c_char> {
+    if name.is_null() {
+        return Ok(name);
+    }
+    // SAFETY: `name` is a C string of a patch module.
+    let copy = unsafe { bindings::kstrdup(name, bindings::GFP_KERNEL) };
+    if copy.is_null() {
+        Err(ENOMEM)
+    } else {
+        Ok(copy)
+    }
+}
+
+/// Frees a dynamic (nop) object; its kobject's release.
+pub(crate) fn klp_free_object_dynamic(obj: Object) {
+    // SAFETY: A dynamic object and its name were allocated by `klp_alloc_object_dynamic()`
+    // and nothing refers to them any more (the kobject is released).
+    unsafe {
+        bindings::kfree(obj.name().cast());
+        klp_free_zeroed(obj.as_ptr());
+    }
+}
+
+/// Allocates an object for the nops of an object that `patch` does not patch.
+fn klp_alloc_object_dynamic(name: *const c_char, patch: Patch) -> Result<Object> {
+    let raw = klp_alloc_zeroed::<bindings::klp_object>()?;
+    // SAFETY: `raw` is a fresh, zeroed, non-null object that the core owns until released.
+    let obj = unsafe { Object::from_entry(raw) };
+    match klp_strdup(name) {
+        Ok(copy) => obj.set_name(copy),
+        Err(e) => {
+            // SAFETY: `raw` is unused.
+            unsafe { klp_free_zeroed(raw) };
+            return Err(e);
+        }
+    }
+    klp_init_object_early(patch, obj);
+    obj.set_dynamic(true);
+    Ok(obj)
+}
+
+/// Frees a nop func; its kobject's release.
+pub(crate) fn klp_free_func_nop(func: Func) {
+    // SAFETY: A nop and its name were allocated by `klp_alloc_func_nop()` and nothing refers to
+    // them any more (the kobject is released).
+    unsafe {
+        bindings::kfree(func.old_name().cast());
+        klp_free_zeroed(func.as_ptr());
+    }
+}
+
+/// Allocates a nop func that makes `old_func`'s function run its original code.
+fn klp_alloc_func_nop(old_func: Func, obj: Object) -> Result {
+    let raw = klp_alloc_zeroed::<bindings::klp_func>()?;
+    // SAFETY: `raw` is a fresh, zeroed, non-null func that the core owns until released.
+    let func = unsafe { Func::from_entry(raw) };
+    match klp_strdup(old_func.old_name()) {
+        Ok(copy) => func.set_old_name(copy),
+        Err(e) => {
+            // SAFETY: `raw` is unused.
+            unsafe { klp_free_zeroed(raw) };
+            return Err(e);
+        }
+    }
+    klp_init_func_early(obj, func);
+    // func->new_func is the same as func->old_func: both are set when the object is loaded,
+    // see klp_init_object_loaded().
+    func.set_old_sympos(old_func.old_sympos());
+    func.set_nop(true);
+    Ok(())
+}
+
+/// Adds nops to `patch` for the functions of `old_obj` that it does not patch.
+fn klp_add_object_nops(patch: Patch, old_obj: Object) -> Result {
+    let obj = match klp_find_object(patch, old_obj) {
+        Some(obj) => obj,
+        None => klp_alloc_object_dynamic(old_obj.name(), patch)?,
+    };
+    for old_func in old_obj.funcs_list() {
+        if klp_find_func(obj, old_func).is_none() {
+            klp_alloc_func_nop(old_func, obj)?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds nop functions, which run the original code, for everything that the patches in use
+/// patch and `patch` does not: the 'replace' mode.
+fn klp_add_nops(guard: &KlpLocked, patch: Patch) -> Result {
+    for old_patch in klp_for_each_patch(guard) {
+        for old_obj in old_patch.objects() {
+            klp_add_object_nops(patch, old_obj)?;
+        }
+    }
+    Ok(())
+}
+
+/// Unlinks and puts the funcs of `obj`: all, or the nops only.
+fn klp_free_funcs(obj: Object, nops_only: bool) {
+    for func in obj.funcs_list() {
+        if nops_only && !func.nop() {
+            continue;
+        }
+        // SAFETY: `func` is linked into `obj`'s list and holds the reference `kobject_init()`
+        // gave; its release frees it if it is a nop.
+        unsafe {
+            bindings::list_del(func.node());
+            bindings::kobject_put(func.kobj());
+        }
+    }
+}
+
+/// Cleans up when a patched object is unloaded.
+pub(crate) fn klp_free_object_loaded(obj: Object) {
+    obj.set_mod(null_mut());
+    for func in obj.funcs_list() {
+        func.set_old_func(null_mut());
+        if func.nop() {
+            func.set_new_func(null_mut());
+        }
+    }
+}
+
+/// Unlinks and puts the objects of `patch`: all, or the dynamic ones and the nops only.
+fn klp_free_objects(patch: Patch, nops_only: bool) {
+    for obj in patch.objects() {
+        klp_free_funcs(obj, nops_only);
+        if nops_only && !obj.dynamic() {
+            continue;
+        }
+        // SAFETY: `obj` is linked into `patch`'s list and holds its kobject reference.
+        unsafe {
+            bindings::list_del(obj.node());
+            bindings::kobject_put(obj.kobj());
+        }
+    }
+}
+
+/// Removes the nops of the patch in transition and their dynamic objects.
+///
+/// It must be called right after removing the replaced patches: the nops are the last entries
+/// of their func_stacks, and unregistering ftrace waits until nobody is in the handler.
+pub(crate) fn klp_discard_nops(new_patch: Patch) {
+    patch::klp_unpatch_objects(new_patch, true);
+    klp_free_objects(new_patch, true);
+}
+
+/// The part of freeing a patch that is done under `klp_mutex`; [`klp_free_patch_finish`]
+/// completes it outside.
+fn klp_free_patch_start(patch: Patch) {
+    // SAFETY: `list` is initialised (`klp_init_patch_early()`); an unlinked patch's list is
+    // empty, a linked one is on `klp_patches`, under `klp_mutex`.
+    unsafe {
+        if !crate::objects::list_empty(patch.list()) {
+            bindings::list_del(patch.list());
+        }
+    }
+    klp_free_objects(patch, false);
+}
+
+/// The part of freeing a patch that must be done outside `klp_mutex`: the last access to the
+/// patch structures once the patch is disabled (it can never be enabled again).
+fn klp_free_patch_finish(patch: Patch) {
+    let forced = patch.forced();
+    let module = patch.module();
+    // SAFETY: The patch's kobject holds its initial reference until here; its release completes
+    // `finish`. Outside `klp_mutex` this cannot deadlock with `enabled_store()`.
+    unsafe {
+        bindings::kobject_put(patch.kobj());
+        bindings::wait_for_completion(patch.finish());
+    }
+    // Put the module after the last access to struct klp_patch.
+    if !forced {
+        // SAFETY: `klp_enable_patch()` took this reference.
+        unsafe { bindings::module_put(module) };
+    }
+}
+
+/// The work that completes freeing a patch: the patch may be freed from its own sysfs
+/// interface, so the interface is destroyed from another context.
+unsafe extern "C" fn klp_free_patch_work_fn(work: *mut bindings::work_struct) {
+    let offset = core::mem::offset_of!(bindings::klp_patch, free_work);
+    // SAFETY: The work is the `free_work` of a live patch (queued by `klp_free_patch_async()`).
+    let patch = unsafe { Patch::from_entry(work.byte_sub(offset).cast()) };
+    klp_free_patch_finish(patch);
+}
+
+/// Frees a patch: unlinks it now, destroys its sysfs interface from a work.
+pub(crate) fn klp_free_patch_async(patch: Patch) {
+    klp_free_patch_start(patch);
+    // SAFETY: `free_work` was initialised by `klp_init_patch_early()`.
+    unsafe { bindings::schedule_work(patch.free_work()) };
+}
+
+/// Frees the patches that `new_patch` replaced: every patch before it on `klp_patches`.
+pub(crate) fn klp_free_replaced_patches_async(guard: &KlpLocked, new_patch: Patch) {
+    for old_patch in klp_for_each_patch(guard) {
+        if old_patch == new_patch {
+            return;
+        }
+        klp_free_patch_async(old_patch);
+    }
+}
+
+/// Unpatches the objects of the patches that `new_patch` replaced.
+///
+/// The handler no longer reaches these functions: everything is redirected by the new patch,
+/// to new code or, through nops, to the original code. A forced transition may leave the
+/// handler on a replaced patch's func; the patch modules are then never put.
+pub(crate) fn klp_unpatch_replaced_patches(guard: &KlpLocked, new_patch: Patch) {
+    for old_patch in klp_for_each_patch(guard) {
+        if old_patch == new_patch {
+            return;
+        }
+        old_patch.set_enabled(false);
+        patch::klp_unpatch_objects(old_patch, false);
+    }
+}
+
+/// Validates a func and adds its sysfs directory `<function,sympos>`.
+fn klp_init_func(obj: Object, func: Func) -> Result {
+    if func.old_name().is_null() {
+        return Err(EINVAL);
+    }
+    // NOPs get the address later: the patched module must be loaded, see
+    // klp_init_object_loaded().
+    if func.new_func().is_null() && !func.nop() {
+        return Err(EINVAL);
+    }
+    if func.name().len() >= bindings::KSYM_NAME_LEN as usize {
+        return Err(EINVAL);
+    }
+    // SAFETY: `stack_node` is owned by the func, not on any func_stack yet.
+    unsafe { bindings::INIT_LIST_HEAD(func.stack_node()) };
+    func.set_patched(false);
+    func.set_transition(false);
+    // A unique symbol (old_sympos 0) is the first occurrence: its directory says 1.
+    let sympos = if func.old_sympos() != 0 { func.old_sympos() } else { 1 };
+    // SAFETY: The func's kobject is initialised (`klp_init_func_early()`), its object's is added.
+    unsafe { sysfs::kobject_add_func(func.kobj(), obj.kobj(), func.old_name(), sympos) }
+}
+
+/// The part of the initialisation that is done only when the object is loaded: relocations and
+/// symbol addresses.
+pub(crate) fn klp_init_object_loaded(patch: Patch, obj: Object) -> Result {
+    if obj.is_module() {
+        // Only module-specific relocations here (.klp.rela.{module}.*): the vmlinux ones were
+        // written when the patch module itself loaded.
+        reloc::klp_apply_object_relocs(patch, obj)?;
+    }
+    for func in obj.funcs_list() {
+        let old = reloc::klp_find_object_symbol(obj.name(), func.old_name(), func.old_sympos())?;
+        func.set_old_func(old as *mut c_void);
+
+        let mut size: c_ulong = 0;
+        // SAFETY: Only an address is looked up; the size is written to a local.
+        if unsafe { bindings::kallsyms_lookup_size_offset(old, &mut size, null_mut()) } == 0 {
+            pr_err!("kallsyms size lookup failed for '{}'\n", func.name());
+            return Err(ENOENT);
+        }
+        func.set_old_size(size);
+
+        if func.nop() {
+            func.set_new_func(func.old_func());
+        }
+        // SAFETY: As above.
+        let found = unsafe {
+            bindings::kallsyms_lookup_size_offset(func.new_func() as c_ulong, &mut size, null_mut())
+        };
+        if found == 0 {
+            pr_err!("kallsyms size lookup failed for '{}' replacement\n", func.name());
+            return Err(ENOENT);
+        }
+        func.set_new_size(size);
+    }
+    Ok(())
+}
+
+/// Validates an object, adds its sysfs directory and initialises its funcs.
+fn klp_init_object(patch: Patch, obj: Object) -> Result {
+    if obj.is_module() && obj.display_name().len() >= bindings::MODULE_NAME_LEN as usize {
+        return Err(EINVAL);
+    }
+    obj.set_patched(false);
+    obj.set_mod(null_mut());
+    klp_find_object_module(obj);
+
+    // SAFETY: The object's kobject is initialised (`klp_init_object_early()`), its patch's is
+    // added.
+    unsafe { sysfs::kobject_add_name(obj.kobj(), patch.kobj(), obj.display_name().as_char_ptr())? };
+    for func in obj.funcs_list() {
+        klp_init_func(obj, func)?;
+    }
+    if obj.is_loaded() {
+        klp_init_object_loaded(patch, obj)?;
+    }
+    Ok(())
+}
+
+/// Links a func into its object and gives it its kobject.
+fn klp_init_func_early(obj: Object, func: Func) {
+    // SAFETY: The func is owned by the patch being initialised; its `node` is not linked.
+    unsafe {
+        bindings::kobject_init(func.kobj(), sysfs::klp_ktype_func());
+        bindings::list_add_tail(func.node(), obj.func_list());
+    }
+}
+
+/// Links an object into its patch and gives it its kobject.
+fn klp_init_object_early(patch: Patch, obj: Object) {
+    // SAFETY: The object is owned by the patch being initialised; its `node` is not linked.
+    unsafe {
+        bindings::INIT_LIST_HEAD(obj.func_list());
+        bindings::kobject_init(obj.kobj(), sysfs::klp_ktype_object());
+        bindings::list_add_tail(obj.node(), patch.obj_list());
+    }
+}
+
+/// The lock class of the patches' free works.
+// SAFETY: lockdep expects a zeroed static key.
+static FREE_WORK_KEY: Static<bindings::lock_class_key> = unsafe { Static::zeroed() };
+
+/// Initialises what the free paths rely on: lists, kobjects, the free work.
+fn klp_init_patch_early(patch: Patch) {
+    // SAFETY: The patch module handed over its patch; nothing else uses it yet.
+    unsafe {
+        bindings::INIT_LIST_HEAD(patch.list());
+        bindings::INIT_LIST_HEAD(patch.obj_list());
+        bindings::kobject_init(patch.kobj(), sysfs::klp_ktype_patch());
+    }
+    patch.set_enabled(false);
+    patch.set_forced(false);
+    // SAFETY: `free_work` and `finish` are owned by the patch and not in use; the lock class
+    // key is static.
+    unsafe {
+        bindings::init_work_with_key(
+            patch.free_work(),
+            Some(klp_free_patch_work_fn),
+            false,
+            c"klp_free_patch_work".as_ptr().cast(),
+            FREE_WORK_KEY.get(),
+        );
+        bindings::init_completion(patch.finish());
+    }
+    for obj in patch.objects_static() {
+        klp_init_object_early(patch, obj);
+        for func in obj.funcs_static() {
+            klp_init_func_early(obj, func);
+        }
+    }
+}
+
+/// Initialises a patch: its sysfs directory, its nops, its objects; links it into
+/// `klp_patches`.
+fn klp_init_patch(guard: &KlpLocked, patch: Patch) -> Result {
+    // SAFETY: The patch's kobject is initialised (`klp_init_patch_early()`); the root exists.
+    unsafe { sysfs::kobject_add_name(patch.kobj(), klp_root_kobj(), patch.name().as_char_ptr())? };
+    if patch.replace() {
+        klp_add_nops(guard, patch)?;
+    }
+    for obj in patch.objects() {
+        klp_init_object(patch, obj)?;
+    }
+    // SAFETY: `list` is initialised and unlinked; `klp_patches` is changed under `klp_mutex`.
+    unsafe { bindings::list_add_tail(patch.list(), klp_patches_head()) };
+    Ok(())
+}
+
+/// Starts disabling an enabled patch: the unpatching transition.
+pub(crate) fn klp_disable_patch(guard: &KlpLocked, patch: Patch) -> Result {
+    if crate::warn_on(!patch.enabled()) {
+        return Err(EINVAL);
+    }
+    if transition::klp_transition_patch().is_some() {
+        return Err(EBUSY);
+    }
+    transition::klp_init_transition(patch, transition::KLP_TRANSITION_UNPATCHED);
+    for obj in patch.objects() {
+        if obj.patched() {
+            callbacks::klp_pre_unpatch_callback(obj);
+        }
+    }
+    // Order the func->transition writes of klp_init_transition() before the TIF_PATCH_PENDING
+    // writes of klp_start_transition(): a handler called right after klp_update_patch_state()
+    // switched the task must see func->transition set.
+    fence(Ordering::Release);
+    transition::klp_start_transition();
+    patch.set_enabled(false);
+    transition::klp_try_complete_transition(guard);
+    Ok(())
+}
+
+/// Enables an initialised patch: patches its loaded objects and starts the patching
+/// transition.
+fn klp_enable_patch_locked(guard: &KlpLocked, patch: Patch) -> Result {
+    if transition::klp_transition_patch().is_some() {
+        return Err(EBUSY);
+    }
+    if crate::warn_on(patch.enabled()) {
+        return Err(EINVAL);
+    }
+    pr_notice!("enabling patch '{}'\n", patch.name());
+
+    transition::klp_init_transition(patch, transition::KLP_TRANSITION_PATCHED);
+    // Order the func->transition writes of klp_init_transition() before the func_stack writes
+    // of klp_patch_object(): the handler sees func->transition before the new funcs.
+    fence(Ordering::Release);
+
+    let result = patch.objects().filter(|obj| obj.is_loaded()).try_for_each(|obj| {
+        callbacks::klp_pre_patch_callback(obj).inspect_err(|_| {
+            pr_warn!("pre-patch callback failed for object '{}'\n", obj.display_name());
+        })?;
+        patch::klp_patch_object(obj).inspect_err(|_| {
+            pr_warn!("failed to patch object '{}'\n", obj.display_name());
+        })
+    });
+    if let Err(e) = result {
+        pr_warn!("failed to enable patch '{}'\n", patch.name());
+        transition::klp_cancel_transition(guard);
+        return Err(e);
+    }
+
+    transition::klp_start_transition();
+    patch.set_enabled(true);
+    transition::klp_try_complete_transition(guard);
+    Ok(())
+}
+
+/// Whether `module` is marked as a livepatch module (`MODULE_INFO(livepatch, "Y")`).
+fn is_livepatch_module(module: *mut bindings::module) -> bool {
+    // SAFETY: The caller checked that `module` is not null; it is the live calling module.
+    unsafe { (*module).klp }
+}
+
+/// Enables a livepatch.
+///
+/// Initializes the data structures of the patch, creates its sysfs interface, performs the
+/// symbol lookups and code relocations, registers the patched functions with ftrace and starts
+/// the transition. Called from the livepatch module's init.
+///
+/// Returns 0 on success, otherwise a negative error code.
+///
+/// # Safety
+///
+/// `patch` is null or a `struct klp_patch` of the calling patch module, valid until the module
+/// is removed.
+#[no_mangle]
+pub unsafe extern "C" fn klp_enable_patch(patch: *mut bindings::klp_patch) -> c_int {
+    // SAFETY: The function's safety requirement: the patch module's own data.
+    let Some(patch) = (unsafe { Patch::from_raw(patch) }) else {
+        return EINVAL.to_errno();
+    };
+    if patch.mod_().is_null() || patch.objs().is_null() {
+        return EINVAL.to_errno();
+    }
+    if patch.objects_static().any(|obj| obj.funcs().is_null()) {
+        return EINVAL.to_errno();
+    }
+    if !is_livepatch_module(patch.module()) {
+        pr_err!("module {} is not marked as a livepatch module\n", patch.name());
+        return EINVAL.to_errno();
+    }
+    if klp_root_kobj().is_null() {
+        return ENODEV.to_errno();
+    }
+    if !crate::stack::klp_have_reliable_stack() {
+        pr_warn!("This architecture doesn't have support for the livepatch consistency model.\n");
+        pr_warn!("The livepatch transition may never complete.\n");
+    }
+
+    let guard = KlpMutexGuard::lock();
+    if !state::klp_is_patch_compatible(&guard, patch) {
+        pr_err!(
+            "Livepatch patch ({}) is not compatible with the already installed livepatches.\n",
+            patch.name()
+        );
+        return EINVAL.to_errno();
+    }
+    // SAFETY: The module is live: it is the one calling us from its init.
+    if !unsafe { bindings::try_module_get(patch.module()) } {
+        return ENODEV.to_errno();
+    }
+
+    klp_init_patch_early(patch);
+    let result = klp_init_patch(&guard, patch).and_then(|()| klp_enable_patch_locked(&guard, patch));
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            klp_free_patch_start(patch);
+            drop(guard);
+            klp_free_patch_finish(patch);
+            e.to_errno()
+        }
+    }
+}

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+//! Symbol lookup and klp relocations (`core.c`).
+//!
+//! A klp relocation section `.klp.rela.<objname>.<section>` of a patch module refers to
+//! symbols `.klp.sym.<objname>.<symname>,<sympos>` (`SHN_LIVEPATCH`) that are resolved with
+//! kallsyms, then applied by the architecture's `apply_relocate_add()`:
+//!
+//! 1. for vmlinux, when the patch module itself loads (the module loader calls
+//!    [`klp_apply_section_relocs`]), so that its init can use unexported vmlinux symbols;
+//! 2. for a module, when that module loads, or is already loaded when the patch module loads
+//!    ([`klp_apply_object_relocs`]); and cleared again when it goes.
+
+use crate::model::klp_sym::{klp_parse_rela_section, klp_parse_sym, KlpSym};
+use crate::objects::{c_str, Object, Patch};
+use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
+use core::ptr::null;
+use kernel::bindings;
+use kernel::error::{code::*, to_result, Result};
+use kernel::prelude::*;
+
+/// The state of a kallsyms search (`struct klp_find_arg`).
+struct KlpFindArg<'a> {
+    name: &'a [u8],
+    addr: c_ulong,
+    count: c_ulong,
+    pos: c_ulong,
+}
+
+unsafe extern "C" fn klp_match_callback(data: *mut c_void, addr: c_ulong) -> c_int {
+    // SAFETY: `data` is the `KlpFindArg` of `klp_find_object_symbol()`.
+    let args = unsafe { &mut *data.cast::<KlpFindArg<'_>>() };
+    args.addr = addr;
+    args.count += 1;
+    // Stop when the symbol is found at the desired position, or when an undefined position
+    // meets a second occurrence.
+    c_int::from((args.pos != 0 && args.count == args.pos) || (args.pos == 0 && args.count > 1))
+}
+
+unsafe extern "C" fn klp_find_callback(data: *mut c_void, name: *const c_char, addr: c_ulong) -> c_int {
+    // SAFETY: `data` is the `KlpFindArg` of `klp_find_object_symbol()`; kallsyms passes a
+    // symbol name.
+    let matches = unsafe { (*data.cast::<KlpFindArg<'_>>()).name == c_str(name).as_bytes() };
+    if !matches {
+        return 0;
+    }
+    // SAFETY: As above.
+    unsafe { klp_match_callback(data, addr) }
+}
+
+/// The address of symbol `name` at position `sympos` (0: the unique one) in `objname`
+/// (null: vmlinux).
+pub(crate) fn klp_find_object_symbol(objname: *const c_char, name: *const c_char, sympos: c_ulong) -> Result<c_ulong> {
+    // SAFETY: Both are C strings of the patch module (or of the core's copies).
+    let name_str = unsafe { c_str(name) };
+    let mut args = KlpFindArg { name: name_str.as_bytes(), addr: 0, count: 0, pos: sympos };
+    let data: *mut c_void = (&mut args as *mut KlpFindArg<'_>).cast();
+    // SAFETY: The callbacks get `data`, a live `KlpFindArg`, during the calls only.
+    unsafe {
+        if objname.is_null() {
+            bindings::kallsyms_on_each_match_symbol(Some(klp_match_callback), name, data);
+        } else {
+            bindings::module_kallsyms_on_each_symbol(objname, Some(klp_find_callback), data);
+        }
+    }
+    let objname_str = if objname.is_null() {
+        kernel::c_str!("vmlinux")
+    } else {
+        // SAFETY: As above.
+        unsafe { c_str(objname) }
+    };
+
+    // An address must be found; with sympos 0 the symbol must be unique, otherwise the count
+    // must reach sympos.
+    if args.addr == 0 {
+        pr_err!("symbol '{}' not found in symbol table\n", name_str);
+    } else if args.count > 1 && sympos == 0 {
+        // The C core prints "(null)" for vmlinux here.
+        if objname.is_null() {
+            pr_err!("unresolvable ambiguity for symbol '{}' in object '(null)'\n", name_str);
+        } else {
+            pr_err!("unresolvable ambiguity for symbol '{}' in object '{}'\n", name_str, objname_str);
+        }
+    } else if sympos != args.count && sympos > 0 {
+        pr_err!(
+            "symbol position {} for symbol '{}' in object '{}' not found\n",
+            sympos,
+            name_str,
+            objname_str
+        );
+    } else {
+        return Ok(args.addr);
+    }
+    Err(EINVAL)
+}
+
+/// A NUL-terminated copy of `bytes` in `buf`.
+fn c_copy<'a>(buf: &'a mut [u8], bytes: &[u8]) -> Result<*const c_char> {
+    let dst = buf.get_mut(..=bytes.len()).ok_or(EINVAL)?;
+    let (last, head) = dst.split_last_mut().ok_or(EINVAL)?;
+    head.copy_from_slice(bytes);
+    *last = 0;
+    Ok(dst.as_ptr().cast())
+}
+
+/// Resolves the `SHN_LIVEPATCH` symbols that the klp relocation section `relasec` uses.
+///
+/// # Safety
+///
+/// The section headers, symbol table and string table are those of a loading or loaded
+/// livepatch module, and `symndx` indexes its symbol table section.
+unsafe fn klp_resolve_symbols(
+    sechdrs: *mut bindings::Elf64_Shdr,
+    strtab: *const c_char,
+    symndx: c_uint,
+    relasec: *mut bindings::Elf64_Shdr,
+    sec_objname: &[u8],
+) -> Result {
+    let sec_vmlinux = sec_objname == b"vmlinux";
+    // SAFETY: The function's safety requirement: valid, loaded ELF sections.
+    let (relas, count, symtab) = unsafe {
+        let relas = (*relasec).sh_addr as *const bindings::Elf64_Rela;
+        let count = (*relasec).sh_size as usize / core::mem::size_of::<bindings::Elf64_Rela>();
+        let symtab = (*sechdrs.add(symndx as usize)).sh_addr as *mut bindings::Elf64_Sym;
+        (relas, count, symtab)
+    };
+    let mut objname_buf = [0u8; 56];
+    let mut name_buf = [0u8; bindings::KSYM_NAME_LEN as usize];
+    for i in 0..count {
+        // SAFETY: `i` is below the number of relocations; each refers to a symbol of the table.
+        let (sym, sym_name) = unsafe {
+            let sym = symtab.add(((*relas.add(i)).r_info >> 32) as usize);
+            (sym, c_str(strtab.add((*sym).st_name as usize)))
+        };
+        // SAFETY: `sym` is a symbol of the table.
+        if u32::from(unsafe { (*sym).st_shndx }) != bindings::SHN_LIVEPATCH {
+            pr_err!("symbol {} is not marked as a livepatch symbol\n", sym_name);
+            return Err(EINVAL);
+        }
+        let Some(KlpSym { objname, name, sympos }) = klp_parse_sym(sym_name.as_bytes()) else {
+            pr_err!("symbol {} has an incorrectly formatted name\n", sym_name);
+            return Err(EINVAL);
+        };
+        let sym_vmlinux = objname == b"vmlinux";
+        let name_ptr = c_copy(&mut name_buf, name)?;
+        // Module-specific klp rela sections must not reference vmlinux symbols: that prevents
+        // ordering issues with module special section initializations. Such symbols are
+        // presumably exported, and normal relas can be used instead.
+        if !sec_vmlinux && sym_vmlinux {
+            // SAFETY: `name_ptr` is the NUL-terminated copy just made.
+            pr_err!(
+                "invalid access to vmlinux symbol '{}' from module-specific livepatch relocation section\n",
+                unsafe { c_str(name_ptr) }
+            );
+            return Err(EINVAL);
+        }
+        let objname_ptr = if sym_vmlinux { null() } else { c_copy(&mut objname_buf, objname)? };
+        let addr = klp_find_object_symbol(objname_ptr, name_ptr, sympos as c_ulong)?;
+        // SAFETY: `sym` is a symbol of the loaded module, written before the relocation.
+        unsafe { (*sym).st_value = addr as u64 };
+    }
+    Ok(())
+}
+
+/// Writes (or clears) the klp relocation section `secndx` if it is for `objname` (null:
+/// vmlinux).
+///
+/// # Safety
+///
+/// As [`klp_resolve_symbols`]; `secndx` is a klp relocation section of the module `pmod`.
+unsafe fn klp_write_section_relocs(
+    pmod: *mut bindings::module,
+    sechdrs: *mut bindings::Elf64_Shdr,
+    shstrtab: *const c_char,
+    strtab: *const c_char,
+    symndx: c_uint,
+    secndx: c_uint,
+    objname: *const c_char,
+    apply: bool,
+) -> Result {
+    // SAFETY: The function's safety requirement.
+    let (sec, sec_name) = unsafe {
+        let sec = sechdrs.add(secndx as usize);
+        (sec, c_str(shstrtab.add((*sec).sh_name as usize)))
+    };
+    let Some(sec_objname) = klp_parse_rela_section(sec_name.as_bytes()) else {
+        pr_err!("section {} has an incorrectly formatted name\n", sec_name);
+        return Err(EINVAL);
+    };
+    let target = if objname.is_null() {
+        b"vmlinux".as_slice()
+    } else {
+        // SAFETY: A C string of the patch module.
+        unsafe { c_str(objname) }.as_bytes()
+    };
+    if target != sec_objname {
+        return Ok(());
+    }
+    // SAFETY: The function's safety requirement.
+    unsafe {
+        if apply {
+            klp_resolve_symbols(sechdrs, strtab, symndx, sec, sec_objname)?;
+            to_result(bindings::apply_relocate_add(sechdrs, strtab, symndx, secndx, pmod))
+        } else {
+            bindings::clear_relocate_add(sechdrs, strtab, symndx, secndx, pmod);
+            Ok(())
+        }
+    }
+}
+
+/// Writes the klp relocation section `secndx` of the loading patch module `pmod` if it is for
+/// `objname`. Called by the module loader for the vmlinux relocations.
+///
+/// # Safety
+///
+/// The arguments describe a loading livepatch module, as the module loader passes them.
+#[no_mangle]
+pub unsafe extern "C" fn klp_apply_section_relocs(
+    pmod: *mut bindings::module,
+    sechdrs: *mut bindings::Elf64_Shdr,
+    shstrtab: *const c_char,
+    strtab: *const c_char,
+    symndx: c_uint,
+    secndx: c_uint,
+    objname: *const c_char,
+) -> c_int {
+    // SAFETY: The function's safety requirement.
+    let result = unsafe { klp_write_section_relocs(pmod, sechdrs, shstrtab, strtab, symndx, secndx, objname, true) };
+    match result {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Writes or clears every klp relocation section of the patch module for `obj`.
+fn klp_write_object_relocs(patch: Patch, obj: Object, apply: bool) -> Result {
+    let pmod = patch.module();
+    // SAFETY: A livepatch module keeps its ELF information (`klp_info`) and symbol table while
+    // loaded.
+    unsafe {
+        let info = (*pmod).klp_info;
+        let strtab = (*pmod).core_kallsyms.strtab;
+        for i in 1..c_uint::from((*info).hdr.e_shnum) {
+            let sec = (*info).sechdrs.add(i as usize);
+            if (*sec).sh_flags & u64::from(bindings::SHF_RELA_LIVEPATCH) == 0 {
+                continue;
+            }
+            klp_write_section_relocs(
+                pmod,
+                (*info).sechdrs,
+                (*info).secstrings,
+                strtab,
+                (*info).symndx,
+                i,
+                obj.name(),
+                apply,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Applies the patch module's relocations for the module object `obj`.
+pub(crate) fn klp_apply_object_relocs(patch: Patch, obj: Object) -> Result {
+    klp_write_object_relocs(patch, obj, true)
+}
+
+/// Clears the patch module's relocations for the module object `obj`.
+pub(crate) fn klp_clear_object_relocs(patch: Patch, obj: Object) {
+    // Clearing cannot fail but for malformed sections, which applying refused already.
+    let _ = klp_write_object_relocs(patch, obj, false);
+}

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+//! The sysfs interface (`core.c`):
+//!
+//! ```text
+//! /sys/kernel/livepatch
+//! /sys/kernel/livepatch/<patch>
+//! /sys/kernel/livepatch/<patch>/enabled
+//! /sys/kernel/livepatch/<patch>/transition
+//! /sys/kernel/livepatch/<patch>/force
+//! /sys/kernel/livepatch/<patch>/replace
+//! /sys/kernel/livepatch/<patch>/<object>
+//! /sys/kernel/livepatch/<patch>/<object>/patched
+//! /sys/kernel/livepatch/<patch>/<object>/<function,sympos>
+//! ```
+//!
+//! The kobjects are embedded in the patch module's structures; their release functions finish
+//! freeing a patch ([`klp_free_patch_finish`](crate::init)) or free the core's nops.
+
+use crate::objects::{Func, Object, Patch};
+use crate::statics::Static;
+use crate::{init, transition, KlpMutexGuard};
+use kernel::ffi::{c_char, c_int};
+use core::ptr::{addr_of, null, null_mut};
+use kernel::bindings;
+use kernel::error::{code::*, Result};
+
+type Attr = bindings::kobj_attribute;
+type Show = unsafe extern "C" fn(*mut bindings::kobject, *mut Attr, *mut c_char) -> isize;
+type Store =
+    unsafe extern "C" fn(*mut bindings::kobject, *mut Attr, *const c_char, usize) -> isize;
+
+/// A `struct kobj_attribute` (`__ATTR_RW` and friends).
+const fn kobj_attr(name: &'static core::ffi::CStr, mode: u16, show: Option<Show>, store: Option<Store>) -> Attr {
+    // SAFETY: An all-zero attribute is valid: no name, no callbacks, no lockdep key.
+    let mut attr: Attr = unsafe { core::mem::zeroed() };
+    attr.attr.name = name.as_ptr().cast();
+    attr.attr.mode = mode;
+    attr.show = show;
+    attr.store = store;
+    attr
+}
+
+/// The patch of a patch kobject.
+///
+/// # Safety
+///
+/// `kobj` is the kobject of a patch (its ktype is [`klp_ktype_patch`]).
+unsafe fn patch_of(kobj: *mut bindings::kobject) -> Patch {
+    let offset = core::mem::offset_of!(bindings::klp_patch, kobj);
+    // SAFETY: The kobject is embedded in a live patch (the function's safety requirement).
+    unsafe { Patch::from_entry(kobj.byte_sub(offset).cast()) }
+}
+
+/// `sysfs_emit(buf, "%d\n", value)`.
+///
+/// # Safety
+///
+/// `buf` is a sysfs show buffer.
+unsafe fn emit_int(buf: *mut c_char, value: bool) -> isize {
+    // SAFETY: `buf` is a sysfs buffer; the format takes one int.
+    unsafe { bindings::sysfs_emit(buf, c"%d\n".as_ptr().cast(), c_int::from(value)) as isize }
+}
+
+/// `kstrtobool()`.
+///
+/// # Safety
+///
+/// `buf` is a NUL-terminated sysfs store buffer.
+unsafe fn parse_bool(buf: *const c_char) -> Result<bool> {
+    let mut value = false;
+    // SAFETY: `buf` is NUL-terminated (sysfs guarantees it for stores).
+    kernel::error::to_result(unsafe { bindings::kstrtobool(buf, &mut value) })?;
+    Ok(value)
+}
+
+/// The return value of a store: the bytes consumed, or the error.
+fn store_result(result: Result, count: usize) -> isize {
+    match result {
+        Ok(()) => count as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+unsafe extern "C" fn enabled_store(
+    kobj: *mut bindings::kobject,
+    _attr: *mut Attr,
+    buf: *const c_char,
+    count: usize,
+) -> isize {
+    // SAFETY: A store buffer.
+    let enabled = match unsafe { parse_bool(buf) } {
+        Ok(value) => value,
+        Err(e) => return e.to_errno() as isize,
+    };
+    // SAFETY: This attribute belongs to patch kobjects only.
+    let patch = unsafe { patch_of(kobj) };
+    let guard = KlpMutexGuard::lock();
+    let result = if patch.enabled() == enabled {
+        // Already in the requested state.
+        Err(EINVAL)
+    } else if transition::klp_transition_patch() == Some(patch) {
+        // A pending transition may be reversed both ways: it might be needed to complete it
+        // without forcing. A disabled patch is never enabled again.
+        transition::klp_reverse_transition();
+        Ok(())
+    } else if !enabled {
+        init::klp_disable_patch(&guard, patch)
+    } else {
+        Err(EINVAL)
+    };
+    drop(guard);
+    store_result(result, count)
+}
+
+unsafe extern "C" fn enabled_show(kobj: *mut bindings::kobject, _attr: *mut Attr, buf: *mut c_char) -> isize {
+    // SAFETY: A patch attribute and a show buffer.
+    unsafe { emit_int(buf, patch_of(kobj).enabled()) }
+}
+
+unsafe extern "C" fn transition_show(kobj: *mut bindings::kobject, _attr: *mut Attr, buf: *mut c_char) -> isize {
+    // SAFETY: A patch attribute.
+    let patch = unsafe { patch_of(kobj) };
+    // SAFETY: A show buffer.
+    unsafe { emit_int(buf, transition::klp_transition_patch() == Some(patch)) }
+}
+
+unsafe extern "C" fn force_store(
+    kobj: *mut bindings::kobject,
+    _attr: *mut Attr,
+    buf: *const c_char,
+    count: usize,
+) -> isize {
+    // SAFETY: A store buffer.
+    match unsafe { parse_bool(buf) } {
+        Err(e) => return e.to_errno() as isize,
+        Ok(false) => return count as isize,
+        Ok(true) => {}
+    }
+    let _guard = KlpMutexGuard::lock();
+    // SAFETY: A patch attribute.
+    let patch = unsafe { patch_of(kobj) };
+    if transition::klp_transition_patch() != Some(patch) {
+        return EINVAL.to_errno() as isize;
+    }
+    transition::klp_force_transition(&_guard);
+    count as isize
+}
+
+unsafe extern "C" fn replace_show(kobj: *mut bindings::kobject, _attr: *mut Attr, buf: *mut c_char) -> isize {
+    // SAFETY: A patch attribute and a show buffer.
+    unsafe { emit_int(buf, patch_of(kobj).replace()) }
+}
+
+unsafe extern "C" fn patched_show(kobj: *mut bindings::kobject, _attr: *mut Attr, buf: *mut c_char) -> isize {
+    let offset = core::mem::offset_of!(bindings::klp_object, kobj);
+    // SAFETY: This attribute belongs to object kobjects only, embedded in live objects.
+    let obj = unsafe { Object::from_entry(kobj.byte_sub(offset).cast()) };
+    // SAFETY: A show buffer.
+    unsafe { emit_int(buf, obj.patched()) }
+}
+
+static ENABLED_ATTR: Static<Attr> = Static::new(kobj_attr(c"enabled", 0o644, Some(enabled_show), Some(enabled_store)));
+static TRANSITION_ATTR: Static<Attr> = Static::new(kobj_attr(c"transition", 0o444, Some(transition_show), None));
+static FORCE_ATTR: Static<Attr> = Static::new(kobj_attr(c"force", 0o200, None, Some(force_store)));
+static REPLACE_ATTR: Static<Attr> = Static::new(kobj_attr(c"replace", 0o444, Some(replace_show), None));
+static PATCHED_ATTR: Static<Attr> = Static::new(kobj_attr(c"patched", 0o444, Some(patched_show), None));
+
+/// The address of a static, as a C pointer, in a static initializer.
+macro_rules! ptr_of {
+    ($static:ident) => {
+        addr_of!($static).cast_mut().cast()
+    };
+}
+
+static PATCH_ATTRS: Static<[*mut bindings::attribute; 5]> = Static::new([
+    ptr_of!(ENABLED_ATTR),
+    ptr_of!(TRANSITION_ATTR),
+    ptr_of!(FORCE_ATTR),
+    ptr_of!(REPLACE_ATTR),
+    null_mut(),
+]);
+static OBJECT_ATTRS: Static<[*mut bindings::attribute; 2]> = Static::new([ptr_of!(PATCHED_ATTR), null_mut()]);
+
+/// An attribute group of `attrs` (`ATTRIBUTE_GROUPS()`).
+const fn attr_group(attrs: *mut *mut bindings::attribute) -> bindings::attribute_group {
+    // SAFETY: An all-zero group is valid: no name, no callbacks.
+    let mut group: bindings::attribute_group = unsafe { core::mem::zeroed() };
+    group.attrs = attrs;
+    group
+}
+
+static PATCH_GROUP: Static<bindings::attribute_group> = Static::new(attr_group(ptr_of!(PATCH_ATTRS)));
+static OBJECT_GROUP: Static<bindings::attribute_group> = Static::new(attr_group(ptr_of!(OBJECT_ATTRS)));
+static PATCH_GROUPS: Static<[*const bindings::attribute_group; 2]> = Static::new([ptr_of!(PATCH_GROUP), null()]);
+static OBJECT_GROUPS: Static<[*const bindings::attribute_group; 2]> = Static::new([ptr_of!(OBJECT_GROUP), null()]);
+
+unsafe extern "C" fn klp_kobj_release_patch(kobj: *mut bindings::kobject) {
+    // SAFETY: The release of a patch kobject; the patch lives until `finish` completes.
+    unsafe { bindings::complete(patch_of(kobj).finish()) };
+}
+
+unsafe extern "C" fn klp_kobj_release_object(kobj: *mut bindings::kobject) {
+    let offset = core::mem::offset_of!(bindings::klp_object, kobj);
+    // SAFETY: The release of an object kobject, embedded in a live object.
+    let obj = unsafe { Object::from_entry(kobj.byte_sub(offset).cast()) };
+    if obj.dynamic() {
+        init::klp_free_object_dynamic(obj);
+    }
+}
+
+unsafe extern "C" fn klp_kobj_release_func(kobj: *mut bindings::kobject) {
+    let offset = core::mem::offset_of!(bindings::klp_func, kobj);
+    // SAFETY: The release of a func kobject, embedded in a live func.
+    let func = unsafe { Func::from_entry(kobj.byte_sub(offset).cast()) };
+    if func.nop() {
+        init::klp_free_func_nop(func);
+    }
+}
+
+/// A `struct kobj_type` with the kobj sysfs ops, a release function and attribute groups.
+macro_rules! ktype {
+    ($release:ident, $groups:expr) => {
+        Static::new(bindings::kobj_type {
+            release: Some($release),
+            sysfs_ops: addr_of!(bindings::kobj_sysfs_ops),
+            default_groups: $groups,
+            // SAFETY: The other members are optional callbacks: none.
+            ..unsafe { core::mem::zeroed() }
+        })
+    };
+}
+
+static KTYPE_PATCH: Static<bindings::kobj_type> = ktype!(klp_kobj_release_patch, ptr_of!(PATCH_GROUPS));
+static KTYPE_OBJECT: Static<bindings::kobj_type> = ktype!(klp_kobj_release_object, ptr_of!(OBJECT_GROUPS));
+static KTYPE_FUNC: Static<bindings::kobj_type> = ktype!(klp_kobj_release_func, null_mut());
+
+/// The kobj_type of patches.
+pub(crate) fn klp_ktype_patch() -> *const bindings::kobj_type {
+    KTYPE_PATCH.get()
+}
+
+/// The kobj_type of objects.
+pub(crate) fn klp_ktype_object() -> *const bindings::kobj_type {
+    KTYPE_OBJECT.get()
+}
+
+/// The kobj_type of funcs.
+pub(crate) fn klp_ktype_func() -> *const bindings::kobj_type {
+    KTYPE_FUNC.get()
+}
+
+/// `kobject_add(kobj, parent, "%s", name)`.
+///
+/// # Safety
+///
+/// `kobj` is initialised and not added; `parent` is live; `name` is a C string.
+pub(crate) unsafe fn kobject_add_name(
+    kobj: *mut bindings::kobject,
+    parent: *mut bindings::kobject,
+    name: *const c_char,
+) -> Result {
+    // SAFETY: The function's safety requirement; the format takes one string.
+    kernel::error::to_result(unsafe { bindings::kobject_add(kobj, parent, c"%s".as_ptr().cast(), name) })
+}
+
+/// `kobject_add(kobj, parent, "%s,%lu", name, sympos)`: a func's directory.
+///
+/// # Safety
+///
+/// As [`kobject_add_name`].
+pub(crate) unsafe fn kobject_add_func(
+    kobj: *mut bindings::kobject,
+    parent: *mut bindings::kobject,
+    name: *const c_char,
+    sympos: kernel::ffi::c_ulong,
+) -> Result {
+    // SAFETY: The function's safety requirement; the format takes a string and an unsigned long.
+    kernel::error::to_result(unsafe {
+        bindings::kobject_add(kobj, parent, c"%s,%lu".as_ptr().cast(), name, sympos)
+    })
+}

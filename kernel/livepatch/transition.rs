@@ -1,0 +1,616 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+//! The consistency model (`transition.c`): every task switches from the initial to the target
+//! patch state on its own, when none of the functions the transition changes is on its stack.
+//!
+//! A transition is initialised ([`klp_init_transition`]), started ([`klp_start_transition`]:
+//! tasks get `TIF_PATCH_PENDING`), and completed by [`klp_try_complete_transition`], retried
+//! from a delayed work every second, with fake signals to stragglers every
+//! [`SIGNALS_TIMEOUT`] tries, until every task switched; it may be reversed or forced from sysfs.
+//! Tasks also switch themselves on kernel exit ([`klp_update_patch_state`]) and in
+//! `cond_resched()` ([`__klp_sched_try_switch`]).
+
+use crate::model::state::KlpTransitionState;
+use crate::model::transition as model;
+use crate::objects::{Func, Patch};
+use crate::patch::{klp_find_ops, KlpOps};
+use crate::statics::Static;
+use crate::{callbacks, init, klp_for_each_patch, stack, warn_on_once, KlpLocked, KlpMutexGuard};
+use kernel::ffi::{c_char, c_int, c_ulong, c_void};
+use core::ptr::{addr_of, addr_of_mut, null_mut};
+use core::sync::atomic::{fence, AtomicI32, AtomicPtr, AtomicU32, Ordering};
+use kernel::bindings;
+use kernel::error::code::*;
+use kernel::prelude::*;
+use kernel::tasklist::{for_each_possible_cpu, for_each_process_thread};
+
+pub(crate) use crate::model::state::{KLP_TRANSITION_IDLE, KLP_TRANSITION_PATCHED, KLP_TRANSITION_UNPATCHED};
+
+/// `-EADDRINUSE`: a function of the transition is on the task's stack.
+const EADDRINUSE: c_int = -(bindings::EADDRINUSE as c_int);
+
+/// Signals are sent to stragglers every this many retries.
+const SIGNALS_TIMEOUT: u32 = 15;
+
+/// The patch in transition, null when none is.
+static KLP_TRANSITION_PATCH: AtomicPtr<bindings::klp_patch> = AtomicPtr::new(null_mut());
+
+/// The patch state tasks switch to, `KLP_TRANSITION_IDLE` when no transition runs.
+static KLP_TARGET_STATE: AtomicI32 = AtomicI32::new(KLP_TRANSITION_IDLE);
+
+/// Retries of the transition since it started.
+static KLP_SIGNALS_CNT: AtomicU32 = AtomicU32::new(0);
+
+/// The work that retries the transition for the stragglers.
+// SAFETY: A zeroed delayed work is initialised by `klp_transition_init()` before use.
+static KLP_TRANSITION_WORK: Static<bindings::delayed_work> = unsafe { Static::zeroed() };
+
+/// The patch in transition, if any.
+pub(crate) fn klp_transition_patch() -> Option<Patch> {
+    // SAFETY: A patch in transition is an accepted, live patch.
+    unsafe { Patch::from_raw(KLP_TRANSITION_PATCH.load(Ordering::Relaxed)) }
+}
+
+/// `klp_target_state`.
+fn klp_target_state() -> c_int {
+    KLP_TARGET_STATE.load(Ordering::Relaxed)
+}
+
+/// "patching" or "unpatching", for the log lines.
+fn klp_target_name(state: c_int) -> &'static CStr {
+    if state == KLP_TRANSITION_PATCHED {
+        kernel::c_str!("patching")
+    } else {
+        kernel::c_str!("unpatching")
+    }
+}
+
+/// Sets up the transition's delayed work; called once from `klp_init()`.
+pub(crate) fn klp_transition_init() -> Result {
+    // SAFETY: The static work is not in use yet.
+    unsafe { bindings::init_delayed_work(KLP_TRANSITION_WORK.get(), Some(klp_transition_work_fn)) };
+    stack::klp_stack_init()
+}
+
+/// Finishes patching or unpatching the stragglers that failed to switch at the first try.
+unsafe extern "C" fn klp_transition_work_fn(_work: *mut bindings::work_struct) {
+    let guard = KlpMutexGuard::lock();
+    if klp_transition_patch().is_some() {
+        klp_try_complete_transition(&guard);
+    }
+}
+
+unsafe extern "C" fn klp_sync(_work: *mut bindings::work_struct) {}
+
+/// A hard `synchronize_rcu()` that also synchronises tasks in userspace and idle: functions
+/// where RCU is not watching may be patched, so the func_stack changes are synchronised by
+/// scheduling on every CPU instead.
+fn klp_synchronize_transition() {
+    // SAFETY: `klp_sync` is a valid work function; sleeping is allowed here.
+    unsafe { bindings::schedule_on_each_cpu(Some(klp_sync)) };
+}
+
+/// Calls `f` for every task, idle tasks included.
+fn for_each_task(mut f: impl FnMut(*mut bindings::task_struct)) {
+    for_each_process_thread(&mut f);
+    // SAFETY: Every possible CPU has an idle task.
+    for_each_possible_cpu(|cpu| f(unsafe { bindings::idle_task(cpu as c_int) }));
+}
+
+/// Whether `task` has `TIF_PATCH_PENDING` (`klp_patch_pending()`).
+fn klp_patch_pending(task: *mut bindings::task_struct) -> bool {
+    // SAFETY: `task` is live (the walks and `current`).
+    unsafe { bindings::test_tsk_thread_flag(task, bindings::TIF_PATCH_PENDING as c_int) }
+}
+
+/// `task->patch_state`.
+fn patch_state(task: *mut bindings::task_struct) -> c_int {
+    // SAFETY: `task` is live.
+    unsafe { addr_of!((*task).patch_state).read_volatile() }
+}
+
+/// Sets `task->patch_state`.
+fn set_patch_state(task: *mut bindings::task_struct, state: c_int) {
+    // SAFETY: `task` is live; the state is written as the C core writes it.
+    unsafe { addr_of_mut!((*task).patch_state).write_volatile(state) }
+}
+
+/// Sets or clears `TIF_PATCH_PENDING` of `task`.
+fn set_patch_pending(task: *mut bindings::task_struct, pending: bool) {
+    let flag = bindings::TIF_PATCH_PENDING as c_int;
+    // SAFETY: `task` is live; thread flags are atomic bits.
+    unsafe {
+        if pending {
+            bindings::set_tsk_thread_flag(task, flag)
+        } else {
+            bindings::clear_tsk_thread_flag(task, flag)
+        }
+    }
+}
+
+/// The transition to the target patch state is complete: cleans up the data structures.
+fn klp_complete_transition(guard: &KlpLocked) {
+    let Some(patch) = klp_transition_patch() else { return };
+    let target = klp_target_state();
+    // SAFETY: The format takes two strings.
+    unsafe {
+        klp_debug!(
+            "klp_complete_transition",
+            "'%s': completing %s transition\n",
+            patch.name().as_char_ptr(),
+            klp_target_name(target).as_char_ptr()
+        )
+    };
+
+    if patch.replace() && target == KLP_TRANSITION_PATCHED {
+        init::klp_unpatch_replaced_patches(guard, patch);
+        init::klp_discard_nops(patch);
+    }
+
+    if target == KLP_TRANSITION_UNPATCHED {
+        // Every task is unpatched: the new functions can leave the func_stacks, and the handler
+        // must no longer see them before func->transition is cleared.
+        crate::patch::klp_unpatch_objects(patch, false);
+        klp_synchronize_transition();
+    }
+
+    for obj in patch.objects() {
+        for func in obj.funcs_list() {
+            func.set_transition(false);
+        }
+    }
+
+    // Prevent the handler from seeing KLP_TRANSITION_IDLE.
+    if target == KLP_TRANSITION_PATCHED {
+        klp_synchronize_transition();
+    }
+
+    for_each_task(|task| {
+        warn_on_once(klp_patch_pending(task));
+        set_patch_state(task, KLP_TRANSITION_IDLE);
+    });
+
+    for obj in patch.objects() {
+        if !obj.is_loaded() {
+            continue;
+        }
+        if target == KLP_TRANSITION_PATCHED {
+            callbacks::klp_post_patch_callback(obj);
+        } else if target == KLP_TRANSITION_UNPATCHED {
+            callbacks::klp_post_unpatch_callback(obj);
+        }
+    }
+
+    pr_notice!("'{}': {} complete\n", patch.name(), klp_target_name(target));
+
+    KLP_TARGET_STATE.store(KLP_TRANSITION_IDLE, Ordering::Relaxed);
+    KLP_TRANSITION_PATCH.store(null_mut(), Ordering::Relaxed);
+}
+
+/// Cancels a patching transition that was initialised but not started (the error path of
+/// enabling); a started one is reversed instead.
+pub(crate) fn klp_cancel_transition(guard: &KlpLocked) {
+    if warn_on_once(klp_target_state() != KLP_TRANSITION_PATCHED) {
+        return;
+    }
+    if let Some(patch) = klp_transition_patch() {
+        // SAFETY: The format takes one string.
+        unsafe {
+            klp_debug!(
+                "klp_cancel_transition",
+                "'%s': canceling patching transition, going to unpatch\n",
+                patch.name().as_char_ptr()
+            )
+        };
+    }
+    KLP_TARGET_STATE.store(KLP_TRANSITION_UNPATCHED, Ordering::Relaxed);
+    klp_complete_transition(guard);
+}
+
+/// Switches the patch state of `task` to the target state if it is pending.
+///
+/// If `task` is not current, the caller ensures it is inactive: otherwise the handler might
+/// read a wrong `patch_state`.
+///
+/// # Safety
+///
+/// `task` is a live task.
+#[no_mangle]
+pub unsafe extern "C" fn klp_update_patch_state(task: *mut bindings::task_struct) {
+    // A variant of synchronize_rcu() is used to allow patching functions where RCU is not
+    // watching, see klp_synchronize_transition().
+    // SAFETY: Paired with the enable below.
+    unsafe { bindings::preempt_disable_notrace() };
+    // The test-and-clear is also a read barrier: it orders the TIF_PATCH_PENDING read before
+    // the klp_target_state read (writes in klp_init_transition() and klp_reverse_transition()),
+    // and before a later func->transition read in the handler.
+    // SAFETY: `task` is live (the function's safety requirement).
+    if unsafe { bindings::test_and_clear_tsk_thread_flag(task, bindings::TIF_PATCH_PENDING as c_int) } {
+        set_patch_state(task, KLP_TARGET_STATE.load(Ordering::Relaxed));
+    }
+    // SAFETY: Paired with the disable above.
+    unsafe { bindings::preempt_enable_notrace() };
+}
+
+/// The address range that must not be on a task's stack for `func` to switch: the function
+/// the task would leave.
+fn klp_stack_func_range(func: Func, target: c_int) -> (c_ulong, c_ulong) {
+    if target == KLP_TRANSITION_UNPATCHED {
+        // The to-be-unpatched function: the func itself.
+        return (func.new_func() as c_ulong, func.new_size());
+    }
+    // The to-be-patched function: the previous func, or the original.
+    let Some(ops) = klp_find_ops(func.old_func()) else {
+        return (func.old_func() as c_ulong, func.old_size());
+    };
+    // SAFETY: `ops` is live and `func` is on its func_stack (its object is patched).
+    match unsafe { KlpOps::next_func(ops, func) } {
+        Some(prev) => (prev.new_func() as c_ulong, prev.new_size()),
+        None => (func.old_func() as c_ulong, func.old_size()),
+    }
+}
+
+/// Checks whether `task` may switch: its stack must be reliable and hold no function that
+/// the transition changes. On success, switches it.
+///
+/// `arg` points to where the name of a function found on the stack is stored.
+unsafe extern "C" fn klp_check_and_switch_task(task: *mut bindings::task_struct, arg: *mut c_void) -> c_int {
+    // SAFETY: `current` is always valid.
+    let current = unsafe { bindings::get_current() };
+    // SAFETY: `task` is live.
+    if unsafe { bindings::task_curr(task) } != 0 && task != current {
+        return EBUSY.to_errno();
+    }
+    let Some(patch) = klp_transition_patch() else { return EINVAL.to_errno() };
+    let target = klp_target_state();
+    // SAFETY: `task` is current or cannot run (`task_call_func()`), and preemption is disabled.
+    let found = unsafe {
+        stack::klp_with_reliable_stack(task, |entries| {
+            patch.objects().filter(|obj| obj.patched()).find_map(|obj| {
+                obj.funcs_list().find(|&func| {
+                    let (addr, size) = klp_stack_func_range(func, target);
+                    model::klp_stack_has_func(entries, addr, size)
+                })
+            })
+        })
+    };
+    match found {
+        Err(e) => e.to_errno(),
+        Ok(Some(func)) => {
+            // SAFETY: `arg` is the caller's `*const c_char` slot.
+            unsafe { *arg.cast::<*const c_char>() = func.old_name() };
+            EADDRINUSE
+        }
+        Ok(None) => {
+            set_patch_pending(task, false);
+            set_patch_state(task, target);
+            0
+        }
+    }
+}
+
+/// Tries to switch `task` to the target patch state safely. Fails if it is running, sleeping
+/// on a to-be-patched or to-be-unpatched function, or if its stack is unreliable.
+fn klp_try_switch_task(task: *mut bindings::task_struct) -> bool {
+    // Already switched over?
+    if patch_state(task) == klp_target_state() {
+        return true;
+    }
+    // Without reliable stack traces, tasks switch by other means (e.g. at kernel exit).
+    if !stack::klp_have_reliable_stack() {
+        return false;
+    }
+    let mut old_name: *const c_char = c"".as_ptr().cast();
+    let arg: *mut c_void = addr_of_mut!(old_name).cast();
+    // SAFETY: `current` is always valid.
+    let current = unsafe { bindings::get_current() };
+    let ret = if task == current {
+        // SAFETY: Current, with preemption disabled by the callers.
+        unsafe { klp_check_and_switch_task(current, arg) }
+    } else {
+        // SAFETY: `task` is live; `task_call_func()` keeps it from running during the check.
+        unsafe { bindings::task_call_func(task, Some(klp_check_and_switch_task), arg) }
+    };
+
+    // SAFETY: `comm` is a NUL-terminated array of the live task.
+    let (comm, pid) = unsafe { ((*task).comm.as_ptr(), (*task).pid) };
+    let func: *const c_char = c"klp_try_switch_task".as_ptr().cast();
+    // SAFETY (all four): the formats take the strings and ints passed.
+    match ret {
+        0 => {}
+        e if e == EBUSY.to_errno() => unsafe {
+            klp_debug!("klp_try_switch_task", "%s: %s:%d is running\n", func, comm, pid)
+        },
+        e if e == EINVAL.to_errno() => unsafe {
+            klp_debug!("klp_try_switch_task", "%s: %s:%d has an unreliable stack\n", func, comm, pid)
+        },
+        e if e == EADDRINUSE => unsafe {
+            klp_debug!(
+                "klp_try_switch_task",
+                "%s: %s:%d is sleeping on function %s\n",
+                func,
+                comm,
+                pid,
+                old_name
+            )
+        },
+        e => unsafe {
+            klp_debug!(
+                "klp_try_switch_task",
+                "%s: Unknown error code (%d) when trying to switch %s:%d\n",
+                func,
+                e,
+                comm,
+                pid
+            )
+        },
+    }
+    ret == 0
+}
+
+/// Tries to switch current from `cond_resched()`, where `klp_mutex` might deadlock.
+///
+/// Preemption is disabled instead, against other callers of [`klp_try_switch_task`]: thanks to
+/// `task_call_func()` they cannot switch this task while it runs.
+#[no_mangle]
+pub extern "C" fn __klp_sched_try_switch() {
+    // SAFETY: `current` is always valid.
+    let current = unsafe { bindings::get_current() };
+    if !klp_patch_pending(current) {
+        return;
+    }
+    // SAFETY: Paired with the enable below.
+    unsafe { bindings::preempt_disable() };
+    // Current may have been patched between the check above and preempt_disable().
+    if klp_patch_pending(current) {
+        // Order the TIF_PATCH_PENDING read before the klp_target_state read; the write barriers
+        // are in klp_init_transition() and klp_reverse_transition().
+        fence(Ordering::Acquire);
+        klp_try_switch_task(current);
+    }
+    // SAFETY: Paired with the disable above.
+    unsafe { bindings::preempt_enable() };
+}
+
+/// Sends a fake signal to every user task with `TIF_PATCH_PENDING`, and wakes up such
+/// kthreads.
+fn klp_send_signals() {
+    if KLP_SIGNALS_CNT.load(Ordering::Relaxed) == SIGNALS_TIMEOUT {
+        pr_notice!("signaling remaining tasks\n");
+    }
+    for_each_process_thread(|task| {
+        if !klp_patch_pending(task) {
+            return;
+        }
+        // A small race: the task may switch meanwhile, and the action is then meaningless but
+        // harmless.
+        // SAFETY: `task` is live under `tasklist_lock`.
+        unsafe {
+            if (*task).flags & bindings::PF_KTHREAD != 0 {
+                // Wake up a kthread which sleeps interruptibly and has not switched.
+                bindings::wake_up_state(task, bindings::TASK_INTERRUPTIBLE);
+            } else {
+                // A fake signal to a user task which has not switched.
+                bindings::set_notify_signal(task);
+            }
+        }
+    });
+}
+
+/// Tries to switch every remaining task to the target patch state by checking the stacks of
+/// the sleeping ones. If any task is still in the initial state, schedules a retry; otherwise
+/// completes the transition.
+pub(crate) fn klp_try_complete_transition(guard: &KlpLocked) {
+    warn_on_once(klp_target_state() == KLP_TRANSITION_IDLE);
+
+    let mut complete = true;
+    for_each_process_thread(|task| complete &= klp_try_switch_task(task));
+
+    // Ditto for the idle "swapper" tasks.
+    // SAFETY: CPU hotplug is held off until the unlock.
+    unsafe { bindings::cpus_read_lock() };
+    for_each_possible_cpu(|cpu| {
+        // SAFETY: Every possible CPU has an idle task.
+        let task = unsafe { bindings::idle_task(cpu as c_int) };
+        // SAFETY: `cpu` is a possible CPU.
+        if unsafe { bindings::cpu_online(cpu) } {
+            if !klp_try_switch_task(task) {
+                complete = false;
+                // Make the idle task go through the main loop.
+                // SAFETY: `cpu` is online.
+                unsafe { bindings::wake_up_if_idle(cpu as c_int) };
+            }
+        } else if patch_state(task) != klp_target_state() {
+            // Offline idle tasks can switch immediately.
+            set_patch_pending(task, false);
+            set_patch_state(task, klp_target_state());
+        }
+    });
+    // SAFETY: Paired with the lock above.
+    unsafe { bindings::cpus_read_unlock() };
+
+    if !complete {
+        let cnt = KLP_SIGNALS_CNT.load(Ordering::Relaxed);
+        if model::klp_signals_due(cnt, SIGNALS_TIMEOUT) {
+            klp_send_signals();
+        }
+        KLP_SIGNALS_CNT.store(cnt.wrapping_add(1), Ordering::Relaxed);
+        // Some tasks could not switch: retry later, or wait for them to switch on kernel exit.
+        // SAFETY: The work was initialised at init; `HZ` jiffies is one second.
+        unsafe {
+            let delay = bindings::round_jiffies_relative(bindings::HZ as c_ulong);
+            bindings::schedule_delayed_work(KLP_TRANSITION_WORK.get(), delay);
+        }
+        return;
+    }
+
+    // Done! Now clean up the data structures.
+    klp_cond_resched_disable();
+    let Some(patch) = klp_transition_patch() else { return };
+    klp_complete_transition(guard);
+
+    // Unused patches are freed here rather than in klp_complete_transition(), which also
+    // serves klp_cancel_transition().
+    if !patch.enabled() {
+        init::klp_free_patch_async(patch);
+    } else if patch.replace() {
+        init::klp_free_replaced_patches_async(guard, patch);
+    }
+}
+
+/// Enables klp stack checking in `cond_resched()` during a transition: helps CPU-bound kthreads
+/// get patched.
+fn klp_cond_resched_enable() {
+    #[cfg(all(CONFIG_PREEMPT_DYNAMIC, CONFIG_HAVE_PREEMPT_DYNAMIC_CALL))]
+    // SAFETY: May be called in process context.
+    unsafe {
+        bindings::sched_dynamic_klp_enable()
+    };
+    #[cfg(not(all(CONFIG_PREEMPT_DYNAMIC, CONFIG_HAVE_PREEMPT_DYNAMIC_CALL)))]
+    // SAFETY: The static key is defined in `glue.c`.
+    unsafe {
+        bindings::static_key_enable(addr_of_mut!(bindings::klp_sched_try_switch_key.key))
+    };
+}
+
+/// Disables what [`klp_cond_resched_enable`] enabled.
+fn klp_cond_resched_disable() {
+    #[cfg(all(CONFIG_PREEMPT_DYNAMIC, CONFIG_HAVE_PREEMPT_DYNAMIC_CALL))]
+    // SAFETY: May be called in process context.
+    unsafe {
+        bindings::sched_dynamic_klp_disable()
+    };
+    #[cfg(not(all(CONFIG_PREEMPT_DYNAMIC, CONFIG_HAVE_PREEMPT_DYNAMIC_CALL)))]
+    // SAFETY: The static key is defined in `glue.c`.
+    unsafe {
+        bindings::static_key_disable(addr_of_mut!(bindings::klp_sched_try_switch_key.key))
+    };
+}
+
+/// Starts the transition: every task not in the target state gets `TIF_PATCH_PENDING` and will
+/// switch in [`klp_try_complete_transition`], on kernel exit or at the idle loop's switch point.
+pub(crate) fn klp_start_transition() {
+    let target = klp_target_state();
+    warn_on_once(target == KLP_TRANSITION_IDLE);
+    if let Some(patch) = klp_transition_patch() {
+        pr_notice!("'{}': starting {} transition\n", patch.name(), klp_target_name(target));
+    }
+    for_each_task(|task| {
+        if patch_state(task) != target {
+            set_patch_pending(task, true);
+        }
+    });
+    klp_cond_resched_enable();
+    KLP_SIGNALS_CNT.store(0, Ordering::Relaxed);
+}
+
+/// Initialises a transition of `patch` to `state`: the global target, every task in the
+/// initial state, every func in transition.
+pub(crate) fn klp_init_transition(patch: Patch, state: c_int) {
+    warn_on_once(klp_target_state() != KLP_TRANSITION_IDLE);
+    let initial = model::klp_initial_state(KlpTransitionState::from_raw(state)).map_or(KLP_TRANSITION_IDLE, |s| s as c_int);
+
+    KLP_TRANSITION_PATCH.store(patch.as_ptr(), Ordering::Relaxed);
+    // The target has no effect until the TIF_PATCH_PENDING flags are set.
+    KLP_TARGET_STATE.store(state, Ordering::Relaxed);
+    // SAFETY: The format takes two strings.
+    unsafe {
+        klp_debug!(
+            "klp_init_transition",
+            "'%s': initializing %s transition\n",
+            patch.name().as_char_ptr(),
+            klp_target_name(state).as_char_ptr()
+        )
+    };
+
+    for_each_task(|task| {
+        warn_on_once(patch_state(task) != KLP_TRANSITION_IDLE);
+        set_patch_state(task, initial);
+    });
+
+    // Order the patch_state writes before the func->transition writes, so that the handler
+    // never sees a func in transition with a task in KLP_TRANSITION_IDLE; and the
+    // klp_target_state write before the TIF_PATCH_PENDING writes to come.
+    fence(Ordering::Release);
+
+    // When patching, the funcs reach the func_stacks shortly, in klp_patch_object(); when
+    // unpatching, they are already visible to the handler.
+    for obj in patch.objects() {
+        for func in obj.funcs_list() {
+            func.set_transition(true);
+        }
+    }
+}
+
+/// Reverses the direction of the running transition, e.g. to cancel an enable or a disable
+/// that tasks block.
+pub(crate) fn klp_reverse_transition() {
+    let Some(patch) = klp_transition_patch() else { return };
+    let target = klp_target_state();
+    let direction = if target == KLP_TRANSITION_PATCHED {
+        c"patching to unpatching"
+    } else {
+        c"unpatching to patching"
+    };
+    // SAFETY: The format takes two strings.
+    unsafe {
+        klp_debug!(
+            "klp_reverse_transition",
+            "'%s': reversing transition from %s\n",
+            patch.name().as_char_ptr(),
+            direction.as_ptr()
+        )
+    };
+
+    // Clear every TIF_PATCH_PENDING against races with klp_update_patch_state() and
+    // __klp_sched_try_switch() running in parallel, and wait until they all saw it.
+    for_each_task(|task| set_patch_pending(task, false));
+    klp_synchronize_transition();
+
+    // All patching stopped: prepare the reverse transition.
+    patch.set_enabled(!patch.enabled());
+    KLP_TARGET_STATE.store(model::klp_reversed_target(target), Ordering::Relaxed);
+    // Order the klp_target_state write before the TIF_PATCH_PENDING writes of
+    // klp_start_transition().
+    fence(Ordering::Release);
+    klp_start_transition();
+}
+
+/// Brings the patch state of a new task, from `copy_process()`, up to date with its parent's.
+///
+/// Serialized against the transitions by `tasklist_lock`; `klp_update_patch_state(current)` and
+/// `__klp_sched_try_switch()` cannot race as they run on current, the parent.
+///
+/// # Safety
+///
+/// `child` is the task being created by current.
+#[no_mangle]
+pub unsafe extern "C" fn klp_copy_process(child: *mut bindings::task_struct) {
+    // SAFETY: `current` is always valid.
+    let current = unsafe { bindings::get_current() };
+    set_patch_pending(child, klp_patch_pending(current));
+    set_patch_state(child, patch_state(current));
+}
+
+/// Drops `TIF_PATCH_PENDING` of every task on the administrator's request, forcing the
+/// transition to finish.
+///
+/// `klp_update_patch_state()` requires inactive tasks or current: this is not the case here,
+/// so the consistency model may be broken, which the administrator accepts.
+pub(crate) fn klp_force_transition(guard: &KlpLocked) {
+    pr_warn!("forcing remaining tasks to the patched state\n");
+    // SAFETY: Every task of the walks is live.
+    for_each_task(|task| unsafe { klp_update_patch_state(task) });
+
+    let Some(patch) = klp_transition_patch() else { return };
+    // Patches being removed are marked forced: their modules are never put.
+    if klp_target_state() == KLP_TRANSITION_UNPATCHED {
+        patch.set_forced(true);
+    } else if patch.replace() {
+        for old in klp_for_each_patch(guard) {
+            if old != patch {
+                old.set_forced(true);
+            }
+        }
+    }
+}
