@@ -9,7 +9,7 @@
 # KLP_IMPL=c|rust picks the livepatch core; KLP_CACHE (default
 # ~/.cache/rust-klp) holds the toolchain root, the kernel source and builds.
 
-KLP_IMPL ?= c
+KLP_IMPL ?= rust
 export KLP_IMPL
 ifdef KLP_CACHE
 export KLP_CACHE

@@ -16,7 +16,7 @@ mkdir -p "$KLP_BUILD/guest"
 
 vng_cmd() {
 	# virtme-ng's --rwdir needs it started from /.
-	echo "cd / && exec vng --run $bz $1 -m 2G -p 2 --rwdir $KLP_BUILD_IN/guest ${2:+-e \"$2\"}"
+	echo "cd / && exec vng --verbose --run $bz $1 -m 2G -p 2 --rwdir $KLP_BUILD_IN/guest ${2:+-e \"$2\"}"
 }
 
 # The accelerator: KVM only if a short real boot with it succeeds.

@@ -9,7 +9,7 @@ KLP_CACHE=${KLP_CACHE:-$HOME/.cache/rust-klp}
 KLP_ROOT=$KLP_CACHE/root            # Debian trixie toolchain root (mmdebstrap)
 KLP_SRC=$KLP_CACHE/src              # pristine kernel source, unpacked once
 KLP_WORK=$KLP_CACHE/work            # overlaid tree and build dirs, seen as /klp in the root
-KLP_IMPL=${KLP_IMPL:-c}
+KLP_IMPL=${KLP_IMPL:-rust}
 
 case "$KLP_IMPL" in
 c | rust) ;;

@@ -47,6 +47,7 @@ if [ -f "$REPO/Cargo.toml" ]; then
 fi
 
 # 2. The kernel.
+step_done
 for s in toolchain tree build; do
 	if ! "$REPO/scripts/$s.sh"; then
 		tap not-ok "kernel: scripts/$s.sh ($KLP_IMPL core)"
