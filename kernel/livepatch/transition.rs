@@ -315,15 +315,17 @@ fn klp_try_switch_task(task: *mut bindings::task_struct) -> bool {
     // SAFETY: `comm` is a NUL-terminated array of the live task.
     let (comm, pid) = unsafe { ((*task).comm.as_ptr(), (*task).pid) };
     let func: *const c_char = c"klp_try_switch_task".as_ptr().cast();
-    // SAFETY (all four): the formats take the strings and ints passed.
     match ret {
         0 => {}
+        // SAFETY: The format takes two strings and an int.
         e if e == EBUSY.to_errno() => unsafe {
             klp_debug!("klp_try_switch_task", "%s: %s:%d is running\n", func, comm, pid)
         },
+        // SAFETY: The format takes two strings and an int.
         e if e == EINVAL.to_errno() => unsafe {
             klp_debug!("klp_try_switch_task", "%s: %s:%d has an unreliable stack\n", func, comm, pid)
         },
+        // SAFETY: The format takes two strings, an int and a string.
         e if e == EADDRINUSE => unsafe {
             klp_debug!(
                 "klp_try_switch_task",
@@ -334,6 +336,7 @@ fn klp_try_switch_task(task: *mut bindings::task_struct) -> bool {
                 old_name
             )
         },
+        // SAFETY: The format takes a string, an int, a string and an int.
         e => unsafe {
             klp_debug!(
                 "klp_try_switch_task",
