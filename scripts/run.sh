@@ -9,6 +9,8 @@ for s in toolchain tree build; do
 	"$REPO/scripts/$s.sh"
 done
 step "guest: livepatch sample demo ($KLP_IMPL core)"
-"$REPO/scripts/guest.sh" demo 600 /repo/scripts/guest/demo.sh "$KLP_BUILD_IN"
+rm -f "$KLP_BUILD/guest/demo.out"
+"$REPO/scripts/guest.sh" demo 600 /repo/scripts/guest/demo.sh "$KLP_BUILD_IN" "$KLP_BUILD_IN/guest/demo.out"
 step_done
-cat "$KLP_BUILD/guest/demo.console"
+cat "$KLP_BUILD/guest/demo.out"
+echo "(guest console: $KLP_BUILD/guest/demo.console)"

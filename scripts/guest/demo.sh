@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # In the guest: the livepatch sample, applied and removed.
-# demo.sh BUILD_DIR
+# demo.sh BUILD_DIR OUT: the demo's output goes to OUT.
 set -e
+exec >"$2" 2>&1
 ko=$1/samples/livepatch/livepatch-sample.ko
 sys=/sys/kernel/livepatch/livepatch_sample
 
