@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Command line: arguments, dispatch, error reporting and exit codes.
+
+use crate::commands::{self, Ctx, Io};
+use crate::error::{Kind, KlpError, EXIT_CODES};
+use crate::kernel::{FakeKernel, Kernel, LiveKernel};
+use crate::model::Env;
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+use std::ffi::OsString;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const ABOUT: &str = "Manage Linux livepatches: list, load, enable, disable and unload them, \
+wait for transitions and name the tasks that block one.";
+
+#[derive(Parser, Debug)]
+#[command(name = "klp", version, about = ABOUT, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// sysfs root; any other directory than /sys is a fake tree (tests): no
+    /// root check and no real module syscalls
+    #[arg(long, global = true, value_name = "DIR", default_value = "/sys")]
+    pub sysfs_root: PathBuf,
+
+    /// procfs root
+    #[arg(long, global = true, value_name = "DIR", default_value = "/proc")]
+    pub proc_root: PathBuf,
+
+    /// Print machine-readable JSON on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Seconds to wait; 0 waits forever.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timeout(pub Option<Duration>);
+
+fn parse_timeout(s: &str) -> Result<Timeout, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
+        return Err(format!("'{s}' is not a valid number of seconds"));
+    }
+    Ok(Timeout(
+        (secs > 0.0).then(|| Duration::from_secs_f64(secs)),
+    ))
+}
+
+#[derive(Args, Debug, Clone, Copy)]
+pub struct WaitArgs {
+    /// Give up waiting for the transition after S seconds (0: never)
+    #[arg(long, value_name = "S", default_value = "60", value_parser = parse_timeout)]
+    pub timeout: Timeout,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List every livepatch with its objects and functions
+    List,
+    /// Show one patch (or all) in detail, with the transition's progress
+    Status {
+        /// Patch name (default: all)
+        patch: Option<String>,
+    },
+    /// Load a livepatch module (finit_module) and wait for its transition
+    Load {
+        /// The livepatch module file (.ko)
+        module: PathBuf,
+        /// Module parameters (name=value)
+        params: Vec<String>,
+        /// Return once loaded, without waiting for the transition
+        #[arg(long)]
+        no_wait: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Disable a patch if enabled, wait, then remove its module (delete_module)
+    Unload {
+        patch: String,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Enable a patch (write 1 to enabled; reverses an unpatching transition)
+    Enable {
+        patch: String,
+        /// Do not wait for the transition
+        #[arg(long)]
+        no_wait: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Disable a patch (write 0 to enabled) and wait for the transition
+    Disable {
+        patch: String,
+        /// Do not wait for the transition
+        #[arg(long)]
+        no_wait: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Wait for a patch's transition, showing the tasks remaining
+    Wait {
+        patch: String,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+    /// Name the tasks that block a patch's transition, with their stacks
+    Blockers { patch: String },
+    /// Force a stalled transition (unsafe: skips the consistency model)
+    Force {
+        patch: String,
+        /// Do not ask for confirmation
+        #[arg(long, short)]
+        yes: bool,
+        /// Do not wait for the transition to end
+        #[arg(long)]
+        no_wait: bool,
+        #[command(flatten)]
+        wait: WaitArgs,
+    },
+}
+
+#[derive(Serialize)]
+struct ErrorJson<'a> {
+    error: ErrorBody<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    kind: Kind,
+    exit_code: i32,
+    message: &'a str,
+}
+
+/// Run one verb.
+pub fn dispatch(ctx: &Ctx, io: &mut Io, cmd: &Command) -> Result<(), KlpError> {
+    match cmd {
+        Command::List => commands::list(ctx, io),
+        Command::Status { patch } => commands::status(ctx, io, patch.as_deref()),
+        Command::Load {
+            module,
+            params,
+            no_wait,
+            wait,
+        } => commands::load(ctx, io, module, params, !no_wait, wait.timeout.0),
+        Command::Unload { patch, wait } => commands::unload(ctx, io, patch, wait.timeout.0),
+        Command::Enable {
+            patch,
+            no_wait,
+            wait,
+        } => commands::set_enabled(ctx, io, patch, true, !no_wait, wait.timeout.0),
+        Command::Disable {
+            patch,
+            no_wait,
+            wait,
+        } => commands::set_enabled(ctx, io, patch, false, !no_wait, wait.timeout.0),
+        Command::Wait { patch, wait } => commands::wait(ctx, io, patch, wait.timeout.0),
+        Command::Blockers { patch } => commands::blockers(ctx, io, patch),
+        Command::Force {
+            patch,
+            yes,
+            no_wait,
+            wait,
+        } => commands::force(ctx, io, patch, *yes, !no_wait, wait.timeout.0),
+    }
+}
+
+/// The whole program, minus the process: returns the exit code.
+pub fn main_with<I, T>(
+    args: I,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    tty: bool,
+) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let text = e.render().to_string();
+            let _ = if e.use_stderr() {
+                write!(err, "{text}")
+            } else {
+                write!(out, "{text}")
+            };
+            return e.exit_code();
+        }
+    };
+    let env = Env::new(&cli.sysfs_root, &cli.proc_root);
+    let kernel: Box<dyn Kernel> = if env.live {
+        Box::new(LiveKernel)
+    } else {
+        Box::new(FakeKernel {
+            sysfs: env.sysfs.clone(),
+        })
+    };
+    let ctx = Ctx {
+        env,
+        kernel,
+        json: cli.json,
+        poll: Duration::from_millis(100),
+        tty,
+    };
+    let mut io = Io { out, err, input };
+    match dispatch(&ctx, &mut io, &cli.command) {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(io.err, "klp: error: {}", e.message);
+            if ctx.json {
+                let j = ErrorJson {
+                    error: ErrorBody {
+                        kind: e.kind,
+                        exit_code: e.exit_code(),
+                        message: &e.message,
+                    },
+                };
+                if let Ok(s) = serde_json::to_string_pretty(&j) {
+                    let _ = writeln!(io.out, "{s}");
+                }
+            }
+            e.exit_code()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_parse() {
+        assert_eq!(parse_timeout("0").unwrap(), Timeout(None));
+        assert_eq!(
+            parse_timeout("1.5").unwrap(),
+            Timeout(Some(Duration::from_millis(1500)))
+        );
+        assert!(parse_timeout("-1").is_err());
+        assert!(parse_timeout("soon").is_err());
+        assert!(parse_timeout("inf").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Everything that changes the kernel's state goes through [`Kernel`]: sysfs
+//! writes, finit_module(2) and delete_module(2), and the root check.
+//!
+//! [`LiveKernel`] is the real thing, used when the sysfs root is `/sys`.
+//! [`FakeKernel`] acts on a fake tree (any other `--sysfs-root`) so every verb
+//! can be tested without a kernel:
+//!
+//! * a sysfs write writes the file, unless `<file>.klp-fail` exists: then it
+//!   fails with the errno named in it (`EBUSY`, `EINVAL`, ... or a number);
+//! * finit_module creates `<root>/module/<name>/` (initstate, refcnt 0,
+//!   taint K) and the patch directory: `<root>/.klp-fake/staged/<name>` is
+//!   moved to `<root>/kernel/livepatch/<name>` if present, else a minimal
+//!   patch is made (enabled 1, transition 0, a vmlinux object);
+//! * delete_module fails with EAGAIN while `<root>/module/<name>/refcnt` is
+//!   not 0, with ENOENT if the module directory is missing, else removes the
+//!   module and patch directories;
+//! * `<root>/.klp-fake/finit_module.klp-fail` and `.../delete_module.klp-fail`
+//!   make the syscalls fail likewise, `<root>/.klp-fake/not-root` makes the
+//!   root check fail, and each call is logged to `<root>/.klp-fake/calls`.
+
+use crate::error::parse_errno;
+use std::ffi::CString;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+pub trait Kernel {
+    /// Write `value` to a sysfs attribute (the kernel's store() error is the write's error).
+    fn write_attr(&self, path: &Path, value: &str) -> io::Result<()>;
+    /// finit_module(2) of an opened module file; `name` is the module's name.
+    fn finit_module(&self, file: &File, name: &str, params: &str) -> io::Result<()>;
+    /// delete_module(2) with O_NONBLOCK, as rmmod does.
+    fn delete_module(&self, name: &str) -> io::Result<()>;
+    /// May this process load modules and write livepatch attributes?
+    fn is_root(&self) -> bool;
+}
+
+pub struct LiveKernel;
+
+fn cstring(s: &str) -> io::Result<CString> {
+    CString::new(s).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+impl Kernel for LiveKernel {
+    fn write_attr(&self, path: &Path, value: &str) -> io::Result<()> {
+        let mut f = OpenOptions::new().write(true).open(path)?;
+        // One write(2): sysfs hands the whole buffer to the attribute's store().
+        let n = f.write(value.as_bytes())?;
+        if n != value.len() {
+            return Err(io::Error::new(io::ErrorKind::WriteZero, "short write"));
+        }
+        Ok(())
+    }
+
+    fn finit_module(&self, file: &File, _name: &str, params: &str) -> io::Result<()> {
+        let params = cstring(params)?;
+        // SAFETY: a valid fd and a NUL-terminated string that outlive the call.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_finit_module,
+                file.as_raw_fd(),
+                params.as_ptr(),
+                0 as libc::c_int,
+            )
+        };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
+    fn delete_module(&self, name: &str) -> io::Result<()> {
+        let name = cstring(name)?;
+        // SAFETY: a NUL-terminated string that outlives the call.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_delete_module,
+                name.as_ptr(),
+                libc::O_NONBLOCK as libc::c_uint,
+            )
+        };
+        if r == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
+    fn is_root(&self) -> bool {
+        // SAFETY: geteuid cannot fail.
+        unsafe { libc::geteuid() == 0 }
+    }
+}
+
+/// The kernel simulated on a fake sysfs tree (see the module docs).
+pub struct FakeKernel {
+    pub sysfs: PathBuf,
+}
+
+/// Sidecar file that makes an operation on `path` fail.
+pub fn fail_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".klp-fail");
+    PathBuf::from(s)
+}
+
+fn injected_failure(path: &Path) -> io::Result<()> {
+    match fs::read_to_string(fail_path(path)) {
+        Ok(s) => Err(io::Error::from_raw_os_error(
+            parse_errno(&s).unwrap_or(libc::EIO),
+        )),
+        Err(_) => Ok(()),
+    }
+}
+
+impl FakeKernel {
+    fn ctl(&self) -> PathBuf {
+        self.sysfs.join(".klp-fake")
+    }
+
+    fn log(&self, line: &str) {
+        let _ = fs::create_dir_all(self.ctl());
+        if let Ok(mut f) = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.ctl().join("calls"))
+        {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+}
+
+impl Kernel for FakeKernel {
+    fn write_attr(&self, path: &Path, value: &str) -> io::Result<()> {
+        self.log(&format!("write {} {}", path.display(), value.trim()));
+        injected_failure(path)?;
+        if !path.exists() {
+            // sysfs has no O_CREAT: a missing attribute is ENOENT.
+            return Err(io::Error::from_raw_os_error(libc::ENOENT));
+        }
+        fs::write(path, format!("{}\n", value.trim()))
+    }
+
+    fn finit_module(&self, _file: &File, name: &str, params: &str) -> io::Result<()> {
+        self.log(format!("finit_module {name} {params}").trim_end());
+        injected_failure(&self.ctl().join("finit_module"))?;
+        let mdir = self.sysfs.join("module").join(name);
+        if mdir.join("initstate").exists() {
+            return Err(io::Error::from_raw_os_error(libc::EEXIST));
+        }
+        fs::create_dir_all(&mdir)?;
+        fs::write(mdir.join("initstate"), "live\n")?;
+        fs::write(mdir.join("refcnt"), "0\n")?;
+        fs::write(mdir.join("taint"), "K\n")?;
+        let pdir = self.sysfs.join("kernel/livepatch").join(name);
+        let staged = self.ctl().join("staged").join(name);
+        if staged.is_dir() {
+            fs::rename(&staged, &pdir)?;
+        } else {
+            fs::create_dir_all(pdir.join("vmlinux"))?;
+            fs::write(pdir.join("enabled"), "1\n")?;
+            fs::write(pdir.join("transition"), "0\n")?;
+            fs::write(pdir.join("replace"), "0\n")?;
+            fs::write(pdir.join("force"), "")?;
+            fs::write(pdir.join("vmlinux/patched"), "1\n")?;
+        }
+        Ok(())
+    }
+
+    fn delete_module(&self, name: &str) -> io::Result<()> {
+        self.log(&format!("delete_module {name}"));
+        injected_failure(&self.ctl().join("delete_module"))?;
+        let mdir = self.sysfs.join("module").join(name);
+        if !mdir.is_dir() {
+            return Err(io::Error::from_raw_os_error(libc::ENOENT));
+        }
+        let refcnt = fs::read_to_string(mdir.join("refcnt")).unwrap_or_default();
+        if !matches!(refcnt.trim(), "" | "0") {
+            return Err(io::Error::from_raw_os_error(libc::EAGAIN));
+        }
+        fs::remove_dir_all(&mdir)?;
+        let pdir = self.sysfs.join("kernel/livepatch").join(name);
+        if pdir.exists() {
+            fs::remove_dir_all(pdir)?;
+        }
+        Ok(())
+    }
+
+    fn is_root(&self) -> bool {
+        !self.ctl().join("not-root").exists()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fake_writes_write_the_file_unless_told_to_fail() {
+        let d = tempfile::tempdir().unwrap();
+        let k = FakeKernel {
+            sysfs: d.path().to_path_buf(),
+        };
+        let f = d.path().join("enabled");
+        fs::write(&f, "1\n").unwrap();
+        k.write_attr(&f, "0").unwrap();
+        assert_eq!(fs::read_to_string(&f).unwrap(), "0\n");
+        fs::write(fail_path(&f), "EBUSY\n").unwrap();
+        let e = k.write_attr(&f, "1").unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EBUSY));
+        assert_eq!(fs::read_to_string(&f).unwrap(), "0\n", "a failed write changes nothing");
+        let e = k.write_attr(&d.path().join("nope"), "1").unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ENOENT));
+        let calls = fs::read_to_string(d.path().join(".klp-fake/calls")).unwrap();
+        assert_eq!(calls.lines().count(), 3, "{calls}");
+    }
+
+    #[test]
+    fn fake_delete_module_waits_for_the_refcount() {
+        let d = tempfile::tempdir().unwrap();
+        let k = FakeKernel {
+            sysfs: d.path().to_path_buf(),
+        };
+        let m = d.path().join("module/m");
+        fs::create_dir_all(&m).unwrap();
+        fs::write(m.join("refcnt"), "1\n").unwrap();
+        assert_eq!(
+            k.delete_module("m").unwrap_err().raw_os_error(),
+            Some(libc::EAGAIN)
+        );
+        fs::write(m.join("refcnt"), "0\n").unwrap();
+        k.delete_module("m").unwrap();
+        assert!(!m.exists());
+        assert_eq!(
+            k.delete_module("m").unwrap_err().raw_os_error(),
+            Some(libc::ENOENT)
+        );
+    }
+
+    #[test]
+    fn live_kernel_write_reports_the_store_error() {
+        // A directory cannot be opened for writing: EISDIR comes back as is.
+        let d = tempfile::tempdir().unwrap();
+        let e = LiveKernel.write_attr(d.path(), "1").unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EISDIR));
+        let f = d.path().join("attr");
+        fs::write(&f, "").unwrap();
+        LiveKernel.write_attr(&f, "1").unwrap();
+        assert_eq!(fs::read_to_string(&f).unwrap(), "1");
+    }
+}

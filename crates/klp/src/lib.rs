@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0
+//! `klp`: a userspace livepatch manager.
+//!
+//! It reads `/sys/kernel/livepatch` and `/proc/<pid>/task/<tid>/patch_state`
+//! and `.../stack`, loads patch modules with finit_module(2), removes them with
+//! delete_module(2), and explains transitions that do not finish.
+//! See Documentation/livepatch/klp.rst.
+
+pub mod cli;
+pub mod commands;
+pub mod elf;
+pub mod error;
+pub mod kernel;
+pub mod model;
+pub mod tasks;
+#[doc(hidden)]
+pub mod testkit;
+
+pub use cli::main_with;

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Fake sysfs/proc trees for the tests (unit and end to end).
+//!
+//! Layout under a root directory: `sys/` (the `--sysfs-root`) and `proc/`
+//! (the `--proc-root`). See [`crate::kernel::FakeKernel`] for how the fake
+//! kernel acts on it.
+
+use crate::kernel::fail_path;
+use crate::model::Env;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Replace a file's contents in one step, as a sysfs or procfs read sees
+/// them: a reader racing the writer gets the old or the new value, never an
+/// empty or partial file.
+pub fn write_atomic(path: &Path, contents: impl AsRef<[u8]>) -> std::io::Result<()> {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("klp-tmp-{}-{seq}", std::process::id()));
+    fs::write(&tmp, contents)?;
+    fs::rename(&tmp, path)
+}
+
+pub struct FakeTree {
+    root: PathBuf,
+    _guard: Option<Box<dyn std::any::Any>>,
+}
+
+pub struct PatchBuilder {
+    dir: PathBuf,
+}
+
+impl PatchBuilder {
+    /// Add an object directory with `patched` and `<func,sympos>` dirs.
+    pub fn object(&self, name: &str, patched: bool, funcs: &[&str]) -> &Self {
+        let o = self.dir.join(name);
+        fs::create_dir_all(&o).unwrap();
+        fs::write(o.join("patched"), if patched { "1\n" } else { "0\n" }).unwrap();
+        for f in funcs {
+            fs::create_dir_all(o.join(f)).unwrap();
+        }
+        self
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl FakeTree {
+    /// A fake tree in `root` (which must exist); livepatch support included.
+    pub fn at(root: &Path) -> FakeTree {
+        let t = FakeTree {
+            root: root.to_path_buf(),
+            _guard: None,
+        };
+        fs::create_dir_all(t.sysfs().join("kernel/livepatch")).unwrap();
+        fs::create_dir_all(t.sysfs().join("module")).unwrap();
+        fs::create_dir_all(t.proc()).unwrap();
+        t
+    }
+
+    /// A fake tree in a directory that lives as long as the value.
+    #[cfg(test)]
+    pub fn temp() -> FakeTree {
+        let d = tempfile::tempdir().unwrap();
+        let mut t = FakeTree::at(d.path());
+        t._guard = Some(Box::new(d));
+        t
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+    pub fn sysfs(&self) -> PathBuf {
+        self.root.join("sys")
+    }
+    pub fn proc(&self) -> PathBuf {
+        self.root.join("proc")
+    }
+    pub fn env(&self) -> Env {
+        Env::new(self.sysfs(), self.proc())
+    }
+    /// A path under the sysfs root.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.sysfs().join(rel)
+    }
+
+    fn write_patch(dir: &Path, enabled: bool, transition: bool) {
+        fs::create_dir_all(dir).unwrap();
+        let b = |v: bool| if v { "1\n" } else { "0\n" };
+        fs::write(dir.join("enabled"), b(enabled)).unwrap();
+        fs::write(dir.join("transition"), b(transition)).unwrap();
+        fs::write(dir.join("replace"), "0\n").unwrap();
+        fs::write(dir.join("force"), "").unwrap();
+    }
+
+    /// A patch directory in /sys/kernel/livepatch.
+    pub fn patch(&self, name: &str, enabled: bool, transition: bool) -> PatchBuilder {
+        let dir = self.path("kernel/livepatch").join(name);
+        Self::write_patch(&dir, enabled, transition);
+        PatchBuilder { dir }
+    }
+
+    /// A patch the fake finit_module will put in place when `name` is loaded.
+    pub fn staged_patch(&self, name: &str, enabled: bool, transition: bool) -> PatchBuilder {
+        let dir = self.path(".klp-fake/staged").join(name);
+        Self::write_patch(&dir, enabled, transition);
+        PatchBuilder { dir }
+    }
+
+    /// A loaded module in /sys/module (`livepatch`: taint K).
+    pub fn module(&self, name: &str, refcnt: u32, livepatch: bool) {
+        let d = self.path("module").join(name);
+        fs::create_dir_all(&d).unwrap();
+        fs::write(d.join("initstate"), "live\n").unwrap();
+        fs::write(d.join("refcnt"), format!("{refcnt}\n")).unwrap();
+        fs::write(d.join("taint"), if livepatch { "K\n" } else { "\n" }).unwrap();
+    }
+
+    /// A task in /proc with its patch_state, comm and kernel stack.
+    pub fn task(&self, pid: i32, tid: i32, comm: &str, state: i32, stack: &[&str]) {
+        let d = crate::tasks::task_dir(&self.proc(), pid, tid);
+        fs::create_dir_all(&d).unwrap();
+        fs::write(d.join("patch_state"), format!("{state}\n")).unwrap();
+        fs::write(d.join("comm"), format!("{comm}\n")).unwrap();
+        let mut s = stack.join("\n");
+        s.push('\n');
+        fs::write(d.join("stack"), s).unwrap();
+    }
+
+    pub fn set_task_state(&self, pid: i32, tid: i32, state: i32) {
+        let d = crate::tasks::task_dir(&self.proc(), pid, tid);
+        write_atomic(&d.join("patch_state"), format!("{state}\n")).unwrap();
+    }
+
+    /// Write a file under the sysfs root.
+    pub fn set(&self, rel: &str, value: &str) {
+        let p = self.path(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        write_atomic(&p, format!("{value}\n")).unwrap();
+    }
+
+    pub fn get(&self, rel: &str) -> String {
+        fs::read_to_string(self.path(rel))
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+
+    /// Make writes to (or, for `.klp-fake/finit_module` and
+    /// `.klp-fake/delete_module`, calls of) `rel` fail with `errno`.
+    pub fn fail(&self, rel: &str, errno: &str) {
+        let p = fail_path(&self.path(rel));
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, errno).unwrap();
+    }
+
+    pub fn not_root(&self) {
+        fs::create_dir_all(self.path(".klp-fake")).unwrap();
+        fs::write(self.path(".klp-fake/not-root"), "").unwrap();
+    }
+
+    /// The fake kernel's call log.
+    pub fn calls(&self) -> String {
+        fs::read_to_string(self.path(".klp-fake/calls")).unwrap_or_default()
+    }
+
+    /// Write a tiny module file with the given .modinfo entries.
+    pub fn module_file(&self, file: &str, modinfo: &[&str]) -> PathBuf {
+        let p = self.root.join(file);
+        let mi = crate::elf::modinfo_bytes(modinfo);
+        let elf = crate::elf::build_rel_elf(true, false, &[(".text", b"\xc3"), (".modinfo", &mi)]);
+        fs::write(&p, elf).unwrap();
+        p
+    }
+}

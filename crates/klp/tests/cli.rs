@@ -1,0 +1,643 @@
+// SPDX-License-Identifier: GPL-2.0
+//! End to end: the built `klp` binary against fake sysfs/proc trees.
+
+use klp::testkit::FakeTree;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::thread::{self, sleep};
+use std::time::{Duration, Instant};
+
+struct Run {
+    code: i32,
+    out: String,
+    err: String,
+}
+
+fn klp_in(t: &FakeTree, args: &[&str], stdin: &str) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_klp"))
+        .arg("--sysfs-root")
+        .arg(t.sysfs())
+        .arg("--proc-root")
+        .arg(t.proc())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run klp");
+    {
+        let mut i = child.stdin.take().unwrap();
+        let _ = i.write_all(stdin.as_bytes());
+    }
+    let o = child.wait_with_output().unwrap();
+    Run {
+        code: o.status.code().expect("klp killed by a signal (a panic abort?)"),
+        out: String::from_utf8_lossy(&o.stdout).into_owned(),
+        err: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+fn klp(t: &FakeTree, args: &[&str]) -> Run {
+    klp_in(t, args, "")
+}
+
+fn tree() -> (tempfile::TempDir, FakeTree) {
+    let d = tempfile::tempdir().unwrap();
+    let t = FakeTree::at(d.path());
+    (d, t)
+}
+
+/// test_klp_callbacks_demo stalled on test_klp_callbacks_busy, as in the
+/// upstream "busy target module" kselftest.
+fn busy_scene(t: &FakeTree) {
+    t.patch("test_klp_callbacks_demo", true, true)
+        .object("vmlinux", true, &[])
+        .object("test_klp_callbacks_mod", false, &[])
+        .object("test_klp_callbacks_busy", true, &["busymod_work_func,1"]);
+    t.module("test_klp_callbacks_demo", 1, true);
+    t.module("test_klp_callbacks_busy", 0, false);
+    t.task(1, 1, "systemd", 1, &["[<0>] do_epoll_wait+0x4d6/0x520"]);
+    t.task(2, 2, "kthreadd", 1, &[]);
+    t.task(
+        77,
+        77,
+        "kworker/1:2",
+        0,
+        &[
+            "[<0>] msleep+0x2b/0x40",
+            "[<0>] busymod_work_func+0x2e/0x60 [test_klp_callbacks_busy]",
+            "[<0>] process_one_work+0x17b/0x330",
+            "[<0>] worker_thread+0x2e1/0x400",
+            "[<0>] kthread+0xd2/0x100",
+        ],
+    );
+}
+
+fn json(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap_or_else(|e| panic!("bad JSON ({e}): {s}"))
+}
+
+/// Run `f` in a thread once `cond` holds (a stand-in for the kernel).
+fn when(cond: impl Fn() -> bool + Send + 'static, f: impl FnOnce() + Send + 'static) -> thread::JoinHandle<bool> {
+    thread::spawn(move || {
+        let start = Instant::now();
+        while !cond() {
+            if start.elapsed() > Duration::from_secs(20) {
+                return false;
+            }
+            sleep(Duration::from_millis(20));
+        }
+        f();
+        true
+    })
+}
+
+// ------------------------------------------------------------ usage, help
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let (_d, t) = tree();
+    let r = klp(&t, &["--help"]);
+    assert_eq!(r.code, 0);
+    for line in ["0  success", "3  timeout", "4  not found", "5  busy", "2  usage"] {
+        assert!(r.out.contains(line), "missing {line:?} in:\n{}", r.out);
+    }
+    for verb in ["list", "status", "load", "unload", "enable", "disable", "wait", "blockers", "force"] {
+        assert!(r.out.contains(&format!("  {verb} ")), "verb {verb} missing:\n{}", r.out);
+    }
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let (_d, t) = tree();
+    assert_eq!(klp(&t, &["frobnicate"]).code, 2);
+    assert_eq!(klp(&t, &["wait"]).code, 2, "missing PATCH");
+    for bad in ["--timeout=-3", "--timeout=soon"] {
+        let r = klp(&t, &["wait", "p", bad]);
+        assert_eq!(r.code, 2, "{bad}");
+        assert!(r.err.contains("not a valid number of seconds") || r.err.contains("not a number"), "{}", r.err);
+    }
+}
+
+// ------------------------------------------------------------ list
+
+#[test]
+fn list_shows_patches_objects_and_functions() {
+    let (_d, t) = tree();
+    t.patch("livepatch_sample", true, false)
+        .object("vmlinux", true, &["cmdline_proc_show,1"]);
+    busy_scene(&t);
+    let r = klp(&t, &["list"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let expected = "\
+livepatch_sample  enabled=1 transition=0 replace=0
+  vmlinux  loaded      patched=1
+    cmdline_proc_show,1
+test_klp_callbacks_demo  enabled=1 transition=1 replace=0
+  vmlinux                  loaded      patched=1
+  test_klp_callbacks_busy  loaded      patched=1
+    busymod_work_func,1
+  test_klp_callbacks_mod   not loaded  patched=0
+";
+    assert_eq!(r.out, expected);
+}
+
+#[test]
+fn list_json() {
+    let (_d, t) = tree();
+    busy_scene(&t);
+    t.set("kernel/livepatch/test_klp_callbacks_demo/test_klp_callbacks_mod/patched", "0");
+    let r = klp(&t, &["list", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let v = json(&r.out);
+    let p = &v["patches"][0];
+    assert_eq!(p["name"], "test_klp_callbacks_demo");
+    assert_eq!(p["enabled"], true);
+    assert_eq!(p["transition"], true);
+    assert_eq!(p["replace"], false);
+    let objs = p["objects"].as_array().unwrap();
+    assert_eq!(objs.len(), 3);
+    assert_eq!(objs[1]["name"], "test_klp_callbacks_busy");
+    assert_eq!(objs[1]["functions"][0]["name"], "busymod_work_func");
+    assert_eq!(objs[1]["functions"][0]["sympos"], 1);
+    assert_eq!(objs[2]["loaded"], false);
+    assert_eq!(objs[2]["patched"], false);
+}
+
+#[test]
+fn list_empty_and_without_livepatch_support() {
+    let (_d, t) = tree();
+    let r = klp(&t, &["list"]);
+    assert_eq!((r.code, r.out.as_str()), (0, "no livepatches loaded\n"));
+    assert_eq!(json(&klp(&t, &["list", "--json"]).out)["patches"], serde_json::json!([]));
+    std::fs::remove_dir_all(t.path("kernel/livepatch")).unwrap();
+    let r = klp(&t, &["list"]);
+    assert_eq!(r.code, 1);
+    assert!(r.err.contains("no livepatch support"), "{}", r.err);
+    let r = klp(&t, &["list", "--json"]);
+    assert_eq!(json(&r.out)["error"]["exit_code"], 1);
+}
+
+// ------------------------------------------------------------ status
+
+#[test]
+fn status_shows_direction_and_tasks_remaining() {
+    let (_d, t) = tree();
+    busy_scene(&t);
+    let r = klp(&t, &["status", "test_klp_callbacks_demo"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.out.contains("state:       patching (in transition)"), "{}", r.out);
+    assert!(
+        r.out.contains("transition:  1, patching: 1 of 3 tasks remaining (target patch_state 1)"),
+        "{}",
+        r.out
+    );
+    assert!(r.out.contains("module:      loaded, refcnt 1"), "{}", r.out);
+    assert!(r.out.contains("klp blockers test_klp_callbacks_demo"), "{}", r.out);
+
+    // Reverse it: now unpatching, and the two patched tasks block.
+    t.set("kernel/livepatch/test_klp_callbacks_demo/enabled", "0");
+    let v = json(&klp(&t, &["status", "test_klp_callbacks_demo", "--json"]).out);
+    assert_eq!(v["state"], "unpatching");
+    assert_eq!(v["progress"]["direction"], "unpatching");
+    assert_eq!(v["progress"]["target_state"], 0);
+    assert_eq!(v["progress"]["tasks_remaining"], 2);
+    assert_eq!(v["progress"]["tasks_total"], 3);
+    assert_eq!(v["module"]["refcnt"], 1);
+}
+
+#[test]
+fn status_of_all_and_of_an_unknown_patch() {
+    let (_d, t) = tree();
+    t.patch("a", true, false).object("vmlinux", true, &["f,1"]);
+    t.patch("b", true, false).object("vmlinux", true, &["g,1"]);
+    let r = klp(&t, &["status"]);
+    assert_eq!(r.code, 0);
+    assert_eq!(r.out.matches("state:       applied").count(), 2, "{}", r.out);
+    let v = json(&klp(&t, &["status", "--json"]).out);
+    assert_eq!(v["patches"].as_array().unwrap().len(), 2);
+    assert!(v["patches"][0]["progress"].is_null());
+
+    let r = klp(&t, &["status", "nope"]);
+    assert_eq!(r.code, 4);
+    assert!(r.err.contains("unknown livepatch 'nope' (loaded: a, b)"), "{}", r.err);
+    assert!(r.out.is_empty());
+    let r = klp(&t, &["status", "nope", "--json"]);
+    assert_eq!(r.code, 4);
+    assert_eq!(json(&r.out)["error"]["kind"], "not_found");
+}
+
+// ------------------------------------------------------------ blockers
+
+#[test]
+fn blockers_name_the_task_and_mark_the_patched_frame() {
+    let (_d, t) = tree();
+    busy_scene(&t);
+    let r = klp(&t, &["blockers", "test_klp_callbacks_demo"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let expected = "\
+test_klp_callbacks_demo: patching transition, target patch_state 1: 1 of 3 tasks remaining
+
+pid 77 tid 77 comm kworker/1:2 patch_state 0  <- in patched code
+    msleep+0x2b/0x40
+  * busymod_work_func+0x2e/0x60 [test_klp_callbacks_busy]    <- patched function busymod_work_func (test_klp_callbacks_busy)
+    process_one_work+0x17b/0x330
+    worker_thread+0x2e1/0x400
+    kthread+0xd2/0x100
+";
+    assert_eq!(r.out, expected);
+}
+
+#[test]
+fn blockers_json() {
+    let (_d, t) = tree();
+    busy_scene(&t);
+    let r = klp(&t, &["blockers", "test_klp_callbacks_demo", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let v = json(&r.out);
+    assert_eq!(v["in_transition"], true);
+    assert_eq!(v["progress"]["tasks_remaining"], 1);
+    let b = &v["blockers"];
+    assert_eq!(b.as_array().unwrap().len(), 1);
+    assert_eq!(b[0]["pid"], 77);
+    assert_eq!(b[0]["tid"], 77);
+    assert_eq!(b[0]["comm"], "kworker/1:2");
+    assert_eq!(b[0]["in_patched_code"], true);
+    let frames = b[0]["stack"].as_array().unwrap();
+    let marked: Vec<_> = frames.iter().filter(|f| f["patched"] == true).collect();
+    assert_eq!(marked.len(), 1);
+    assert_eq!(marked[0]["function"], "busymod_work_func");
+    assert_eq!(marked[0]["module"], "test_klp_callbacks_busy");
+}
+
+#[test]
+fn blockers_of_a_patch_not_in_transition_or_unknown() {
+    let (_d, t) = tree();
+    busy_scene(&t);
+    t.patch("idle", true, false);
+    let r = klp(&t, &["blockers", "idle"]);
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.out,
+        "idle: not in transition (applied), no task blocks it; the transition in progress is 'test_klp_callbacks_demo'\n"
+    );
+    let v = json(&klp(&t, &["blockers", "idle", "--json"]).out);
+    assert_eq!(v["in_transition"], false);
+    assert_eq!(v["transition_patch"], "test_klp_callbacks_demo");
+    assert_eq!(klp(&t, &["blockers", "ghost"]).code, 4);
+}
+
+// ------------------------------------------------------------ wait
+
+#[test]
+fn wait_times_out_and_names_the_blocking_task() {
+    let (_d, t) = tree();
+    busy_scene(&t);
+    let start = Instant::now();
+    let r = klp(&t, &["wait", "test_klp_callbacks_demo", "--timeout", "0.5"]);
+    assert!(start.elapsed() >= Duration::from_millis(500));
+    assert_eq!(r.code, 3, "{}", r.err);
+    assert!(r.err.contains("klp: patching 'test_klp_callbacks_demo': 1 task remaining"), "{}", r.err);
+    assert!(r.err.contains("timed out after 0.5s"), "{}", r.err);
+    assert!(
+        r.err.contains("pid 77 tid 77 kworker/1:2: in busymod_work_func+0x2e/0x60 [test_klp_callbacks_busy]"),
+        "{}",
+        r.err
+    );
+    assert!(!r.err.contains("systemd"), "{}", r.err);
+    let r = klp(&t, &["wait", "test_klp_callbacks_demo", "--timeout", "0.2", "--json"]);
+    assert_eq!(r.code, 3);
+    assert_eq!(json(&r.out)["error"]["kind"], "timeout");
+}
+
+#[test]
+fn wait_returns_when_the_transition_ends() {
+    let (_d, t) = tree();
+    busy_scene(&t);
+    let root = t.root().to_path_buf();
+    let h = thread::spawn(move || {
+        let t = FakeTree::at(&root);
+        sleep(Duration::from_millis(400));
+        t.set_task_state(77, 77, 1);
+        sleep(Duration::from_millis(600));
+        t.set("kernel/livepatch/test_klp_callbacks_demo/transition", "0");
+    });
+    let r = klp(&t, &["wait", "test_klp_callbacks_demo", "--timeout", "20"]);
+    h.join().unwrap();
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(r.out, "test_klp_callbacks_demo: transition complete (applied)\n");
+    assert!(r.err.contains("1 task remaining"), "{}", r.err);
+    assert!(r.err.contains("0 tasks remaining"), "{}", r.err);
+}
+
+#[test]
+fn wait_without_a_transition_returns_at_once() {
+    let (_d, t) = tree();
+    t.patch("p", true, false);
+    let r = klp(&t, &["wait", "p", "--json"]);
+    assert_eq!(r.code, 0);
+    let v = json(&r.out);
+    assert_eq!(v["state"], "applied");
+    assert_eq!(v["action"], "wait");
+    assert_eq!(klp(&t, &["wait", "q"]).code, 4);
+}
+
+// ------------------------------------------------------------ enable / disable
+
+#[test]
+fn disable_writes_0_and_enable_explains_einval() {
+    let (_d, t) = tree();
+    t.patch("p", true, false).object("vmlinux", true, &["f,1"]);
+    let r = klp(&t, &["disable", "p"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(t.get("kernel/livepatch/p/enabled"), "0");
+    assert_eq!(r.out, "p: disabled\n");
+
+    let r = klp(&t, &["disable", "p"]);
+    assert_eq!((r.code, r.out.as_str()), (0, "p: already disabled (disabled)\n"));
+
+    // 6.12: enabled=1 on a disabled patch is EINVAL.
+    t.fail("kernel/livepatch/p/enabled", "EINVAL");
+    let r = klp(&t, &["enable", "p"]);
+    assert_eq!(r.code, 1);
+    assert!(r.err.contains("Invalid argument (EINVAL)"), "{}", r.err);
+    assert!(r.err.contains("a disabled patch cannot be re-enabled"), "{}", r.err);
+    assert_eq!(t.get("kernel/livepatch/p/enabled"), "0");
+}
+
+#[test]
+fn enable_and_disable_report_ebusy_unknown_and_not_root() {
+    let (_d, t) = tree();
+    t.patch("p", true, false);
+    t.fail("kernel/livepatch/p/enabled", "EBUSY");
+    let r = klp(&t, &["disable", "p"]);
+    assert_eq!(r.code, 5, "{}", r.err);
+    assert!(r.err.contains("Device or resource busy (EBUSY)"), "{}", r.err);
+
+    assert_eq!(klp(&t, &["enable", "nope"]).code, 4);
+    assert_eq!(klp(&t, &["disable", "nope"]).code, 4);
+
+    let r = klp(&t, &["enable", "p"]);
+    assert_eq!((r.code, r.out.as_str()), (0, "p: already enabled (applied)\n"));
+
+    t.not_root();
+    let r = klp(&t, &["disable", "p"]);
+    assert_eq!(r.code, 6);
+    assert!(r.err.contains("requires root"), "{}", r.err);
+    // Reading needs no root.
+    assert_eq!(klp(&t, &["list"]).code, 0);
+}
+
+#[test]
+fn disable_refuses_while_another_transition_runs() {
+    let (_d, t) = tree();
+    busy_scene(&t);
+    t.patch("p", true, false);
+    let r = klp(&t, &["disable", "p"]);
+    assert_eq!(r.code, 5);
+    assert!(r.err.contains("transition of 'test_klp_callbacks_demo' is still running"), "{}", r.err);
+    assert_eq!(t.get("kernel/livepatch/p/enabled"), "1");
+}
+
+#[test]
+fn disable_waits_for_the_transition_and_times_out() {
+    let (_d, t) = tree();
+    busy_scene(&t);
+    // Reverse the stalled patching transition; unpatching stalls on the
+    // tasks already patched until the fake kernel completes it.
+    let r = klp(&t, &["disable", "test_klp_callbacks_demo", "--timeout", "0.3"]);
+    assert_eq!(r.code, 3, "{}", r.err);
+    assert!(r.err.contains("reversing the patching transition"), "{}", r.err);
+    assert!(r.err.contains("unpatching transition of 'test_klp_callbacks_demo'"), "{}", r.err);
+    assert!(r.err.contains("pid 1 tid 1 systemd"), "{}", r.err);
+    assert_eq!(t.get("kernel/livepatch/test_klp_callbacks_demo/enabled"), "0");
+
+    let dir = t.path("kernel/livepatch/test_klp_callbacks_demo");
+    let d2 = dir.clone();
+    let h = when(
+        move || d2.join("enabled").exists(),
+        move || {
+            sleep(Duration::from_millis(300));
+            std::fs::remove_dir_all(dir).unwrap(); // freed after unpatching
+        },
+    );
+    let r = klp(&t, &["disable", "test_klp_callbacks_demo", "--json"]);
+    assert!(h.join().unwrap());
+    assert_eq!(r.code, 0, "{}", r.err);
+    let v = json(&r.out);
+    assert_eq!(v["state"], "removed");
+}
+
+#[test]
+fn enable_no_wait_returns_during_the_transition() {
+    let (_d, t) = tree();
+    busy_scene(&t);
+    t.set("kernel/livepatch/test_klp_callbacks_demo/enabled", "0");
+    let r = klp(&t, &["enable", "test_klp_callbacks_demo", "--no-wait"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.out.contains("patching (not waiting"), "{}", r.out);
+}
+
+// ------------------------------------------------------------ load
+
+#[test]
+fn load_loads_a_livepatch_module_and_waits() {
+    let (_d, t) = tree();
+    let ko = t.module_file("test_klp_livepatch.ko", &["livepatch=Y", "name=test_klp_livepatch", "license=GPL"]);
+    t.staged_patch("test_klp_livepatch", true, true)
+        .object("vmlinux", true, &["cmdline_proc_show,1"]);
+    t.task(1, 1, "init", 0, &[]);
+    let tp = t.path("kernel/livepatch/test_klp_livepatch/transition");
+    let tp2 = tp.clone();
+    let root = t.root().to_path_buf();
+    let h = when(
+        move || tp2.exists(),
+        move || {
+            sleep(Duration::from_millis(500));
+            FakeTree::at(&root).set_task_state(1, 1, 1);
+            sleep(Duration::from_millis(200));
+            std::fs::write(tp, "0\n").unwrap();
+        },
+    );
+    let r = klp(&t, &["load", ko.to_str().unwrap(), "--timeout", "20"]);
+    assert!(h.join().unwrap());
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(r.out, "test_klp_livepatch: applied\n");
+    assert!(r.err.contains("klp: loaded 'test_klp_livepatch'"), "{}", r.err);
+    assert!(r.err.contains("patching 'test_klp_livepatch': 1 task remaining"), "{}", r.err);
+    assert!(t.calls().contains("finit_module test_klp_livepatch"), "{}", t.calls());
+    let v = json(&klp(&t, &["list", "--json"]).out);
+    assert_eq!(v["patches"][0]["name"], "test_klp_livepatch");
+
+    // A second load of the same patch.
+    let r = klp(&t, &["load", ko.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.err.contains("already loaded"), "{}", r.err);
+}
+
+#[test]
+fn load_times_out_or_returns_early_with_no_wait() {
+    let (_d, t) = tree();
+    let ko = t.module_file("lp.ko", &["livepatch=Y", "name=lp"]);
+    t.staged_patch("lp", true, true).object("vmlinux", true, &["f,1"]);
+    t.task(5, 6, "stuck", 0, &["[<0>] f+0x1/0x10"]);
+    let r = klp(&t, &["load", ko.to_str().unwrap(), "--timeout", "0.3"]);
+    assert_eq!(r.code, 3, "{}", r.err);
+    assert!(r.err.contains("module 'lp' loaded, but timed out"), "{}", r.err);
+    assert!(r.err.contains("pid 5 tid 6 stuck: in f+0x1/0x10 (patched function f (vmlinux))"), "{}", r.err);
+
+    let (_d2, t2) = tree();
+    let ko = t2.module_file("lp.ko", &["livepatch=Y", "name=lp"]);
+    t2.staged_patch("lp", true, true);
+    let r = klp(&t2, &["load", ko.to_str().unwrap(), "--no-wait", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(json(&r.out)["state"], "patching");
+}
+
+#[test]
+fn load_rejects_what_is_not_a_livepatch_module() {
+    let (_d, t) = tree();
+    let plain = t.module_file("plain.ko", &["name=plain", "license=GPL"]);
+    let r = klp(&t, &["load", plain.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.err.contains("not a livepatch module"), "{}", r.err);
+
+    let script = t.root().join("notelf.ko");
+    std::fs::write(&script, "#!/bin/sh\n").unwrap();
+    let r = klp(&t, &["load", script.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    assert!(r.err.contains("not an ELF file"), "{}", r.err);
+
+    let r = klp(&t, &["load", t.root().join("missing.ko").to_str().unwrap()]);
+    assert_eq!(r.code, 4);
+    assert!(r.err.contains("No such file or directory (ENOENT)"), "{}", r.err);
+
+    assert!(t.calls().is_empty(), "nothing may be loaded: {}", t.calls());
+}
+
+#[test]
+fn load_reports_busy_and_permission() {
+    let (_d, t) = tree();
+    let ko = t.module_file("lp.ko", &["livepatch=Y", "name=lp"]);
+
+    // The kernel says EBUSY (klp_enable_patch while a transition runs).
+    t.fail(".klp-fake/finit_module", "EBUSY");
+    let r = klp(&t, &["load", ko.to_str().unwrap()]);
+    assert_eq!(r.code, 5, "{}", r.err);
+    assert!(r.err.contains("another livepatch transition is running"), "{}", r.err);
+    std::fs::remove_file(t.path(".klp-fake/finit_module.klp-fail")).unwrap();
+
+    // klp sees the running transition itself and does not try.
+    busy_scene(&t);
+    let before = t.calls();
+    let r = klp(&t, &["load", ko.to_str().unwrap()]);
+    assert_eq!(r.code, 5, "{}", r.err);
+    assert_eq!(t.calls(), before);
+
+    t.not_root();
+    let r = klp(&t, &["load", ko.to_str().unwrap()]);
+    assert_eq!(r.code, 6, "{}", r.err);
+}
+
+// ------------------------------------------------------------ unload
+
+#[test]
+fn unload_disables_then_deletes_the_module() {
+    let (_d, t) = tree();
+    t.patch("lp", true, false).object("vmlinux", true, &["f,1"]);
+    t.module("lp", 0, true);
+    let r = klp(&t, &["unload", "lp"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(r.out, "lp: unloaded\n");
+    let calls = t.calls();
+    let write = calls.find("/lp/enabled 0").expect(&calls);
+    let delete = calls.find("delete_module lp").expect(&calls);
+    assert!(write < delete, "{calls}");
+    assert!(!t.path("module/lp").exists());
+    assert!(!t.path("kernel/livepatch/lp").exists());
+}
+
+#[test]
+fn unload_of_a_freed_patch_whose_module_remains() {
+    let (_d, t) = tree();
+    t.module("lp", 0, true);
+    t.module("ordinary", 0, false);
+    let r = klp(&t, &["unload", "lp", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(json(&r.out)["state"], "unloaded");
+    assert!(!t.calls().contains("write"), "{}", t.calls());
+
+    let r = klp(&t, &["unload", "ordinary"]);
+    assert_eq!(r.code, 1);
+    assert!(r.err.contains("not a livepatch module"), "{}", r.err);
+    assert!(t.path("module/ordinary").exists());
+
+    let r = klp(&t, &["unload", "nothing"]);
+    assert_eq!(r.code, 4);
+}
+
+#[test]
+fn unload_times_out_while_the_module_stays_in_use() {
+    let (_d, t) = tree();
+    t.patch("lp", false, false);
+    t.module("lp", 1, true); // a forced patch keeps its reference
+    let r = klp(&t, &["unload", "lp", "--timeout", "0.3"]);
+    assert_eq!(r.code, 3, "{}", r.err);
+    assert!(r.err.contains("still in use (refcnt 1)"), "{}", r.err);
+    assert!(r.err.contains("forced"), "{}", r.err);
+    assert!(t.path("module/lp").exists());
+}
+
+// ------------------------------------------------------------ force
+
+#[test]
+fn force_asks_explains_and_writes_force() {
+    let (_d, t) = tree();
+    busy_scene(&t);
+    let force = t.path("kernel/livepatch/test_klp_callbacks_demo/force");
+
+    let r = klp_in(&t, &["force", "test_klp_callbacks_demo"], "n\n");
+    assert_eq!(r.code, 1);
+    assert!(r.err.contains("consistency model"), "{}", r.err);
+    assert!(r.err.contains("old and new code mixed"), "{}", r.err);
+    assert!(r.err.contains("can never be removed"), "{}", r.err);
+    assert_eq!(std::fs::read_to_string(&force).unwrap(), "");
+
+    // Confirmed on stdin; the fake kernel then completes the transition.
+    let f2 = force.clone();
+    let tr = t.path("kernel/livepatch/test_klp_callbacks_demo/transition");
+    let h = when(
+        move || std::fs::read_to_string(&f2).map(|s| s.trim() == "1").unwrap_or(false),
+        move || std::fs::write(tr, "0\n").unwrap(),
+    );
+    let r = klp_in(&t, &["force", "test_klp_callbacks_demo", "--timeout", "20"], "yes\n");
+    assert!(h.join().unwrap());
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(r.out, "test_klp_callbacks_demo: applied\n");
+}
+
+#[test]
+fn force_with_yes_and_when_nothing_to_force() {
+    let (_d, t) = tree();
+    busy_scene(&t);
+    let r = klp(&t, &["force", "test_klp_callbacks_demo", "--yes", "--no-wait"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(r.err.contains("WARNING"), "{}", r.err);
+    assert_eq!(t.get("kernel/livepatch/test_klp_callbacks_demo/force"), "1");
+
+    t.patch("idle", true, false);
+    let r = klp(&t, &["force", "idle", "--yes"]);
+    assert_eq!(r.code, 1);
+    assert!(r.err.contains("nothing to force"), "{}", r.err);
+    assert_eq!(klp(&t, &["force", "ghost", "--yes"]).code, 4);
+}
+
+#[test]
+fn fake_root_is_not_the_real_sys() {
+    // Guard for the seam: only the real /sys gets real syscalls.
+    assert!(klp::model::Env::new("/sys", "/proc").live);
+    let (_d, t) = tree();
+    assert!(!t.env().live);
+    assert!(Path::new(env!("CARGO_BIN_EXE_klp")).exists());
+}
