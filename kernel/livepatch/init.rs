@@ -5,7 +5,7 @@
 //!
 //! The part of `core.c` that is not sysfs, module notification or relocation.
 
-use crate::objects::{Func, Object, Patch};
+use crate::objects::{Func, Handle, Object, Patch};
 use crate::statics::Static;
 use crate::{callbacks, klp_for_each_patch, klp_patches_head, patch, reloc, state, sysfs, transition};
 use crate::{KlpLocked, KlpMutexGuard};

@@ -116,14 +116,8 @@ pub(crate) fn klp_patches_head() -> *mut bindings::list_head {
 pub(crate) fn klp_for_each_patch(_locked: &KlpLocked) -> impl Iterator<Item = objects::Patch> {
     // SAFETY: `klp_patches` is a statically initialised list of `klp_patch`es linked by `list`,
     // changed only under `klp_mutex`, which the caller holds.
-    let entries = unsafe {
-        objects::Entries::<bindings::klp_patch>::new(
-            klp_patches_head(),
-            core::mem::offset_of!(bindings::klp_patch, list),
-        )
-    };
     // SAFETY: Patches on the list are accepted and live until freed, which unlinks them first.
-    entries.map(|patch| unsafe { objects::Patch::from_entry(patch) })
+    unsafe { objects::linked(klp_patches_head(), core::mem::offset_of!(bindings::klp_patch, list)) }
 }
 
 /// `WARN_ON(cond)`: a kernel warning with a backtrace if `cond` holds; returns `cond`.

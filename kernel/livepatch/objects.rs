@@ -59,6 +59,65 @@ impl<T> Iterator for Entries<T> {
     }
 }
 
+/// A handle on a C structure of `<linux/livepatch.h>`.
+pub(crate) trait Handle: Copy {
+    /// The C structure.
+    type C;
+
+    /// A handle on a list or array entry, never null.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is non-null and satisfies the type invariants while the handle is used.
+    unsafe fn from_entry(ptr: *mut Self::C) -> Self;
+
+    /// A handle on `ptr`, `None` if it is null.
+    ///
+    /// # Safety
+    ///
+    /// A non-null `ptr` satisfies the type invariants for as long as the handle is used.
+    unsafe fn from_raw(ptr: *mut Self::C) -> Option<Self> {
+        // SAFETY: `ptr` is not null here; the rest is the function's safety requirement.
+        (!ptr.is_null()).then(|| unsafe { Self::from_entry(ptr) })
+    }
+}
+
+/// The handles on the entries of a `list_head` list linked through the field at `offset`
+/// (`list_for_each_entry_safe()`).
+///
+/// # Safety
+///
+/// As [`Entries::new`]; the entries satisfy the type invariants of `H` during the walk.
+pub(crate) unsafe fn linked<H: Handle>(head: *mut bindings::list_head, offset: usize) -> impl Iterator<Item = H> {
+    // SAFETY: The function's safety requirement.
+    let entries = unsafe { Entries::<H::C>::new(head, offset) };
+    // SAFETY: The entries of the list are live (the function's safety requirement).
+    entries.map(|entry| unsafe { H::from_entry(entry) })
+}
+
+/// The handles on the entries of a patch module's static array, up to the first one for which
+/// `is_end` holds (`klp_for_each_object_static`, `klp_for_each_func_static`).
+///
+/// # Safety
+///
+/// `first` is null or the first entry of such an array, owned by a loaded patch module.
+unsafe fn static_array<H: Handle>(first: *mut H::C, is_end: fn(H) -> bool) -> impl Iterator<Item = H> {
+    let mut next = first;
+    core::iter::from_fn(move || {
+        if next.is_null() {
+            return None;
+        }
+        // SAFETY: `next` is an entry of the array, not past its end entry.
+        let cur = unsafe { H::from_entry(next) };
+        if is_end(cur) {
+            return None;
+        }
+        // SAFETY: `cur` is not the end entry, so the next one exists.
+        next = unsafe { next.add(1) };
+        Some(cur)
+    })
+}
+
 /// Defines volatile getters and setters for fields of the structure behind a handle.
 macro_rules! fields {
     ($handle:ident { $($field:ident / $set:ident : $ty:ty),* $(,)? }) => {
@@ -88,26 +147,16 @@ macro_rules! handle {
         #[derive(Clone, Copy, PartialEq, Eq)]
         pub(crate) struct $handle(NonNull<bindings::$c>);
 
-        impl $handle {
-            /// A handle on `ptr`, `None` if it is null.
-            ///
-            /// # Safety
-            ///
-            /// A non-null `ptr` satisfies the type invariants for as long as the handle is used.
-            pub(crate) unsafe fn from_raw(ptr: *mut bindings::$c) -> Option<Self> {
-                NonNull::new(ptr).map(Self)
-            }
+        impl Handle for $handle {
+            type C = bindings::$c;
 
-            /// A handle on a list entry, never null.
-            ///
-            /// # Safety
-            ///
-            /// `ptr` is non-null and satisfies the type invariants while the handle is used.
-            pub(crate) unsafe fn from_entry(ptr: *mut bindings::$c) -> Self {
+            unsafe fn from_entry(ptr: *mut bindings::$c) -> Self {
                 // SAFETY: `ptr` is not null (the function's safety requirement).
                 Self(unsafe { NonNull::new_unchecked(ptr) })
             }
+        }
 
+        impl $handle {
             /// The C structure.
             pub(crate) fn as_ptr(self) -> *mut bindings::$c {
                 self.0.as_ptr()
@@ -227,31 +276,15 @@ impl Patch {
     /// The objects linked into the object list (`klp_for_each_object_safe`).
     pub(crate) fn objects(self) -> impl Iterator<Item = Object> {
         // SAFETY: `obj_list` is initialised by `klp_init_patch_early()` before any walk and
-        // links `klp_object`s by `node`.
-        let entries = unsafe {
-            Entries::<bindings::klp_object>::new(
-                self.obj_list(),
-                core::mem::offset_of!(bindings::klp_object, node),
-            )
-        };
-        // SAFETY: Linked objects are live while their patch is.
-        entries.map(|obj| unsafe { Object::from_entry(obj) })
+        // links `klp_object`s by `node`, live while their patch is.
+        unsafe { linked(self.obj_list(), core::mem::offset_of!(bindings::klp_object, node)) }
     }
 
     /// The objects of the patch module's static array (`klp_for_each_object_static`).
     pub(crate) fn objects_static(self) -> impl Iterator<Item = Object> {
-        let mut obj = self.objs();
-        core::iter::from_fn(move || {
-            // SAFETY: The array, owned by the patch module, ends with an entry without name and
-            // funcs; `obj` never passes it.
-            let cur = unsafe { Object::from_raw(obj) }?;
-            if cur.funcs().is_null() && cur.name().is_null() {
-                return None;
-            }
-            // SAFETY: `cur` is not the last entry, so the next one exists.
-            obj = unsafe { obj.add(1) };
-            Some(cur)
-        })
+        // SAFETY: `objs` is the patch module's array, ending with an entry without name and
+        // funcs.
+        unsafe { static_array(self.objs(), |obj: Object| obj.funcs().is_null() && obj.name().is_null()) }
     }
 }
 
@@ -297,31 +330,18 @@ impl Object {
     /// The functions linked into the function list (`klp_for_each_func_safe`).
     pub(crate) fn funcs_list(self) -> impl Iterator<Item = Func> {
         // SAFETY: `func_list` is initialised by `klp_init_object_early()` before any walk and
-        // links `klp_func`s by `node`.
-        let entries = unsafe {
-            Entries::<bindings::klp_func>::new(
-                self.func_list(),
-                core::mem::offset_of!(bindings::klp_func, node),
-            )
-        };
-        // SAFETY: Linked functions are live while their object is.
-        entries.map(|func| unsafe { Func::from_entry(func) })
+        // links `klp_func`s by `node`, live while their object is.
+        unsafe { linked(self.func_list(), core::mem::offset_of!(bindings::klp_func, node)) }
     }
 
     /// The functions of the patch module's static array (`klp_for_each_func_static`).
     pub(crate) fn funcs_static(self) -> impl Iterator<Item = Func> {
-        let mut func = self.funcs();
-        core::iter::from_fn(move || {
-            // SAFETY: The array, owned by the patch module, ends with an all-zero entry; `func`
-            // never passes it.
-            let cur = unsafe { Func::from_raw(func) }?;
-            if cur.old_name().is_null() && cur.new_func().is_null() && cur.old_sympos() == 0 {
-                return None;
-            }
-            // SAFETY: `cur` is not the last entry, so the next one exists.
-            func = unsafe { func.add(1) };
-            Some(cur)
-        })
+        // SAFETY: `funcs` is the patch module's array, ending with an all-zero entry.
+        unsafe {
+            static_array(self.funcs(), |func: Func| {
+                func.old_name().is_null() && func.new_func().is_null() && func.old_sympos() == 0
+            })
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 //! The compatibility rule is [`model::states`](crate::model::states).
 
 use crate::model::states::{klp_is_state_compatible, KlpStateRef};
-use crate::objects::Patch;
+use crate::objects::{Handle, Patch};
 use crate::{klp_for_each_patch, transition, warn_on_once, KlpLocked};
 use kernel::ffi::c_ulong;
 use core::ptr::null_mut;

@@ -17,7 +17,7 @@
 //! The kobjects are embedded in the patch module's structures; their release functions finish
 //! freeing a patch ([`klp_free_patch_finish`](crate::init)) or free the core's nops.
 
-use crate::objects::{Func, Object, Patch};
+use crate::objects::{Func, Handle, Object, Patch};
 use crate::statics::Static;
 use crate::{init, transition, KlpMutexGuard};
 use kernel::ffi::{c_char, c_int};

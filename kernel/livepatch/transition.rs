@@ -12,7 +12,7 @@
 
 use crate::model::state::KlpTransitionState;
 use crate::model::transition as model;
-use crate::objects::{Func, Patch};
+use crate::objects::{Func, Handle, Patch};
 use crate::patch::{klp_find_ops, KlpOps};
 use crate::statics::Static;
 use crate::{callbacks, init, klp_for_each_patch, stack, warn_on_once, KlpLocked, KlpMutexGuard};
