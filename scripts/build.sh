@@ -67,6 +67,19 @@ in_root sh -c "rm -rf $KLP_BUILD_IN/kselftest && make -C $KLP_TREE_IN/tools/test
 	TARGETS=livepatch KDIR=$KLP_BUILD_IN LLVM=1 INSTALL_PATH=$KLP_BUILD_IN/kselftest install" \
 	>"$KLP_BUILD/kselftest-build.log" 2>&1 ||
 	{ tail -n 30 "$KLP_BUILD/kselftest-build.log" >&2; die "kselftest build failed (log: $KLP_BUILD/kselftest-build.log)"; }
+# The project's own test modules: each subdirectory of test_modules/ with a
+# Makefile (the Rust test modules, the benchmark modules), built against the
+# kernel and installed beside the upstream ones, where functions.sh loads them.
+for dir in "$REPO/$st"/test_modules/*/Makefile; do
+	[ -e "$dir" ] || continue
+	sub=${dir%/Makefile}
+	sub=${sub##*/}
+	in_root sh -c "make -C $KLP_BUILD_IN M=$KLP_TREE_IN/$st/test_modules/$sub LLVM=1 -j$(nproc) modules &&
+		cp $KLP_TREE_IN/$st/test_modules/$sub/*.ko $KLP_BUILD_IN/kselftest/livepatch/test_modules/" \
+		>"$KLP_BUILD/kselftest-$sub-build.log" 2>&1 ||
+		{ tail -n 30 "$KLP_BUILD/kselftest-$sub-build.log" >&2
+		  die "test_modules/$sub build failed (log: $KLP_BUILD/kselftest-$sub-build.log)"; }
+done
 n=$(find "$KLP_BUILD/kselftest/livepatch/test_modules" -name '*.ko' | wc -l)
 [ "$n" -gt 0 ] || die "no livepatch test modules were built (log: $KLP_BUILD/kselftest-build.log)"
 echo "    $n test modules" >&2

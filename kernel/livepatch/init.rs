@@ -5,6 +5,7 @@
 //!
 //! The part of `core.c` that is not sysfs, module notification or relocation.
 
+use crate::model::replace::{self, KlpFuncRef};
 use crate::objects::{Func, Handle, Object, Patch};
 use crate::statics::Static;
 use crate::{callbacks, klp_for_each_patch, klp_patches_head, patch, reloc, state, sysfs, transition};
@@ -60,27 +61,26 @@ fn klp_find_object_module(obj: Object) {
     }
 }
 
-/// Whether two `old_sympos` values name the same symbol: equal, or 0 and 1 (a unique symbol is
-/// the first occurrence).
-fn sympos_match(a: c_ulong, b: c_ulong) -> bool {
-    a == b || (a == 0 && b == 1) || (a == 1 && b == 0)
+/// The identity of an object for [`replace`]: its name, `None` for vmlinux.
+fn klp_object_name<'a>(obj: Object) -> Option<&'a [u8]> {
+    obj.is_module().then(|| obj.display_name().as_bytes())
+}
+
+/// The identity of a func for [`replace`] (its object is compared separately).
+fn klp_func_ref<'a>(func: Func) -> KlpFuncRef<'a> {
+    KlpFuncRef { objname: None, old_name: func.name().as_bytes(), old_sympos: func.old_sympos() as usize }
 }
 
 /// The func of `obj` that patches the same function as `old_func`.
 fn klp_find_func(obj: Object, old_func: Func) -> Option<Func> {
-    obj.funcs_list().find(|func| {
-        func.name().as_bytes() == old_func.name().as_bytes()
-            && sympos_match(old_func.old_sympos(), func.old_sympos())
-    })
+    obj.funcs_list().find(|&func| replace::klp_is_same_func(&klp_func_ref(old_func), &klp_func_ref(func)))
 }
 
 /// The object of `patch` that patches the same object as `old_obj`.
 fn klp_find_object(patch: Patch, old_obj: Object) -> Option<Object> {
-    patch.objects().find(|obj| match (old_obj.is_module(), obj.is_module()) {
-        (true, true) => obj.display_name().as_bytes() == old_obj.display_name().as_bytes(),
-        (false, false) => true,
-        _ => false,
-    })
+    patch
+        .objects()
+        .find(|&obj| replace::klp_is_same_object(klp_object_name(old_obj), klp_object_name(obj)))
 }
 
 /// Allocates a zeroed C structure of the core (a nop object or func).
