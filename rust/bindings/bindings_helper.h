@@ -32,6 +32,7 @@
 #include <linux/sched/idle.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/stacktrace.h>
 #include <linux/sysfs.h>

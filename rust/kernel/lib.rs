@@ -45,12 +45,15 @@ pub mod ioctl;
 #[cfg(CONFIG_KUNIT)]
 pub mod kunit;
 pub mod list;
+#[cfg(CONFIG_LIVEPATCH)]
+pub mod livepatch;
 #[cfg(CONFIG_NET)]
 pub mod net;
 pub mod page;
 pub mod prelude;
 pub mod print;
 pub mod rbtree;
+pub mod seq_file;
 pub mod sizes;
 mod static_assert;
 #[doc(hidden)]

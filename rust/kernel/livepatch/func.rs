@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Replacement functions: ordinary Rust functions with typed arguments, and the C-ABI entry
+//! point that [`klp_func!`](crate::klp_func) generates for each.
+//!
+//! The ftrace handler of the core redirects a call of the patched function to its replacement
+//! with the registers as the caller set them, so the replacement takes the patched function's C
+//! arguments and returns its C result. Every argument and result type must be [`FfiSafe`]: a
+//! type with the C ABI of a C type, such as an integer, a reference to a C structure's
+//! abstraction ([`SeqFile`](crate::seq_file::SeqFile)), or a [`RawArg`] for an argument the
+//! replacement only passes on or uses as a key.
+
+use core::ffi::c_void;
+
+/// A type that a replacement function may take or return: it has the ABI of a C type.
+///
+/// # Safety
+///
+/// The type is passed and returned as the C type it stands for (an integer of the same size, a
+/// pointer), and every value the C side may pass is a valid value of the type.
+pub unsafe trait FfiSafe {}
+
+macro_rules! ffi_safe {
+    ($($t:ty),*) => { $(
+        // SAFETY: a primitive integer type, passed as the C integer of the same size; every
+        // bit pattern is valid.
+        unsafe impl FfiSafe for $t {}
+    )* };
+}
+ffi_safe!(i8, u8, i16, u16, i32, u32, i64, u64, isize, usize);
+
+// SAFETY: `()` is C's `void` as a result type.
+unsafe impl FfiSafe for () {}
+
+// SAFETY: `SeqFile` is a transparent wrapper of `struct seq_file`, so a reference to it is
+// passed as a `struct seq_file *`; a `show()` callback always receives a valid one.
+unsafe impl FfiSafe for &crate::seq_file::SeqFile {}
+
+// SAFETY: `RawArg` is a transparent wrapper of a pointer, which it never dereferences.
+unsafe impl FfiSafe for RawArg {}
+
+/// A pointer argument that the replacement does not dereference: it passes it on, compares it,
+/// or uses it as the key of a [`Shadow`](super::Shadow) variable.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawArg(*mut c_void);
+
+impl RawArg {
+    /// The address, for comparisons and keys.
+    pub fn addr(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Checks at compile time that `T` may cross the C ABI; used by [`klp_func!`](crate::klp_func).
+#[doc(hidden)]
+pub const fn ffi_safe<T: FfiSafe>() {}
+
+/// Describes a [`Func`](super::Func): the function to replace and its replacement, an
+/// ordinary Rust function with typed arguments.
+///
+/// `old_name => fn new_name(args) -> ret { body }` replaces `old_name` (a unique symbol of its
+/// object); `old_name @ N => ...` the `N`th symbol of that name (`old_sympos`). The macro
+/// defines the Rust function and a C-ABI entry point that calls it, and checks that every
+/// argument and result type is [`FfiSafe`](super::FfiSafe). The types must be those of the C
+/// prototype of `old_name`, as they must in C: the compiler cannot see that prototype.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::livepatch::RawArg;
+/// use kernel::seq_file::SeqFile;
+///
+/// const FUNC: kernel::livepatch::Func = kernel::klp_func!(
+///     cmdline_proc_show => fn livepatch_cmdline_proc_show(m: &SeqFile, _v: RawArg) -> i32 {
+///         kernel::seq_print!(m, "this has been live patched\n");
+///         0
+///     }
+/// );
+/// ```
+#[macro_export]
+macro_rules! klp_func {
+    ($old:ident $(@ $sympos:literal)? =>
+     fn $new:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {{
+        fn $new($($arg: $ty),*) $(-> $ret)? $body
+
+        extern "C" fn __klp_new_func($($arg: $ty),*) $(-> $ret)? {
+            $($crate::livepatch::ffi_safe::<$ty>();)*
+            $($crate::livepatch::ffi_safe::<$ret>();)?
+            $new($($arg),*)
+        }
+
+        const OLD_NAME: &::core::ffi::CStr =
+            match ::core::ffi::CStr::from_bytes_with_nul(
+                ::core::concat!(::core::stringify!($old), "\0").as_bytes(),
+            ) {
+                Ok(name) => name,
+                Err(_) => ::core::panic!("livepatch: bad function name"),
+            };
+        // SAFETY: `__klp_new_func` takes and returns `FfiSafe` types, which the author gives as
+        // those of the C prototype of the replaced function, and is part of the module for as
+        // long as it is loaded.
+        unsafe {
+            $crate::livepatch::Func::new(
+                OLD_NAME,
+                0 $(+ $sympos)?,
+                __klp_new_func as *const ::core::ffi::c_void,
+            )
+        }
+    }};
+}
