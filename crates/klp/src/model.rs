@@ -126,7 +126,19 @@ pub struct ModuleInfo {
 }
 
 pub fn read_attr(path: &Path) -> io::Result<String> {
-    fs::read_to_string(path).map(|s| s.trim().to_string())
+    fs::read_to_string(path)
+        .map(|s| s.trim().to_string())
+        .map_err(going_away_is_not_found)
+}
+
+/// A sysfs attribute whose kobject the kernel is removing (a patch being freed) fails with
+/// ENODEV rather than ENOENT: either way the file is gone.
+fn going_away_is_not_found(e: io::Error) -> io::Error {
+    if e.raw_os_error() == Some(libc::ENODEV) {
+        io::Error::new(io::ErrorKind::NotFound, e)
+    } else {
+        e
+    }
 }
 
 pub fn parse_bool(s: &str) -> Option<bool> {
@@ -405,6 +417,14 @@ mod tests {
         assert!(e.message.contains("no livepatch support"), "{}", e.message);
         assert!(!env.live);
         assert!(Env::new("/sys", "/proc").live);
+    }
+
+    #[test]
+    fn an_attribute_going_away_reads_as_not_found() {
+        let e = going_away_is_not_found(io::Error::from_raw_os_error(libc::ENODEV));
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        let e = going_away_is_not_found(io::Error::from_raw_os_error(libc::EIO));
+        assert_eq!(e.raw_os_error(), Some(libc::EIO));
     }
 
     #[test]
