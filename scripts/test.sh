@@ -56,9 +56,28 @@ for s in toolchain tree build; do
 done
 tap ok "kernel: built with the $KLP_IMPL core"
 
-# 3. The livepatch kselftests in the guest: the upstream scripts, then the
-# project's own (the repo's test-*.sh that the pristine tree does not have).
+# 3. The Rust livepatch API refuses, at compile time, patch descriptions the
+# kernel would refuse for their shape: each test_modules/rust-compile-fail/
+# module must fail to build with the message its "// expect:" line gives.
 st=tools/testing/selftests/livepatch
+step "rust api: patch descriptions that must not compile"
+for f in "$REPO/$st"/test_modules/rust-compile-fail/*.rs; do
+	[ -e "$f" ] || continue
+	name=$(basename "$f" .rs)
+	expect=$(sed -n 's|^// expect: ||p' "$f")
+	dir=$KLP_WORK/compile-fail/$name
+	rm -rf "$dir" && mkdir -p "$dir" && cp "$f" "$dir/" && echo "obj-m := $name.o" >"$dir/Makefile"
+	if in_root make -C "$KLP_BUILD_IN" M="/klp/compile-fail/$name" LLVM=1 modules >"$dir/build.log" 2>&1; then
+		tap not-ok "rust api: $name does not compile" <(echo "it compiled")
+	elif [ -n "$expect" ] && grep -qF -- "$expect" "$dir/build.log"; then
+		tap ok "rust api: $name does not compile: $expect"
+	else
+		tap not-ok "rust api: $name does not compile: $expect" <(grep -E '^error' -A6 "$dir/build.log" | head -n 20)
+	fi
+done
+
+# 4. The livepatch kselftests in the guest: the upstream scripts, then the
+# project's own (the repo's test-*.sh that the pristine tree does not have).
 pristine=$KLP_SRC/linux-source-6.12/$st
 installed=$KLP_BUILD/kselftest/livepatch
 project=()

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: GPL-2.0
+// expect: livepatch: two funcs of an object replace the same function
+//! Must not compile: the same function twice (old_sympos 0 and 1 both name the first).
+
+use kernel::livepatch::{Livepatch, Object, Patch, RawArg, State};
+use kernel::seq_file::SeqFile;
+
+kernel::module_livepatch! {
+    type: Bad,
+    name: "duplicate_func",
+    author: "rust-klp",
+    description: "a patch description the compiler refuses",
+    license: "GPL",
+}
+
+struct Bad;
+
+impl Livepatch for Bad {
+    const PATCH: Patch = Patch::new(&[Object::vmlinux(&[
+        kernel::klp_func!(cmdline_proc_show => fn show(m: &SeqFile, _v: RawArg) -> i32 { kernel::seq_print!(m, "x\n"); 0 }),
+        kernel::klp_func!(cmdline_proc_show @ 1 => fn show2(m: &SeqFile, _v: RawArg) -> i32 { kernel::seq_print!(m, "y\n"); 0 }),
+    ])]);
+}
