@@ -70,12 +70,17 @@ in_root sh -c "rm -rf $KLP_BUILD_IN/kselftest && make -C $KLP_TREE_IN/tools/test
 # The project's own test modules: each subdirectory of test_modules/ with a
 # Makefile (the Rust test modules, the benchmark modules), built against the
 # kernel and installed beside the upstream ones, where functions.sh loads them.
+# Each core builds them in a copy of its own (build-$KLP_IMPL/project-modules),
+# so the objects of one never pass for up to date with the other's kernel.
 for dir in "$REPO/$st"/test_modules/*/Makefile; do
 	[ -e "$dir" ] || continue
 	sub=${dir%/Makefile}
 	sub=${sub##*/}
-	in_root sh -c "make -C $KLP_BUILD_IN M=$KLP_TREE_IN/$st/test_modules/$sub LLVM=1 -j$(nproc) modules &&
-		cp $KLP_TREE_IN/$st/test_modules/$sub/*.ko $KLP_BUILD_IN/kselftest/livepatch/test_modules/" \
+	mods=$KLP_BUILD_IN/project-modules/$sub
+	in_root sh -c "mkdir -p $mods && cd $KLP_TREE_IN/$st/test_modules/$sub &&
+		cp -p Makefile \$(ls *.rs *.c *.h 2>/dev/null) $mods/ &&
+		make -C $KLP_BUILD_IN M=$mods LLVM=1 -j$(nproc) modules &&
+		cp $mods/*.ko $KLP_BUILD_IN/kselftest/livepatch/test_modules/" \
 		>"$KLP_BUILD/kselftest-$sub-build.log" 2>&1 ||
 		{ tail -n 30 "$KLP_BUILD/kselftest-$sub-build.log" >&2
 		  die "test_modules/$sub build failed (log: $KLP_BUILD/kselftest-$sub-build.log)"; }

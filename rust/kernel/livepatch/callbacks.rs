@@ -9,6 +9,7 @@
 
 use crate::{bindings, error::Result, str::CStr, types::Opaque};
 use crate::ffi::c_int;
+use core::fmt;
 
 /// The callbacks of an object; each defaults to doing nothing.
 ///
@@ -57,6 +58,18 @@ pub enum ModuleState {
     Going,
     /// `MODULE_STATE_UNFORMED`: still being set up.
     Unformed,
+}
+
+impl fmt::Display for ModuleState {
+    /// The state and what it means, as the livepatch tests and samples print it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ModuleState::Live => "[MODULE_STATE_LIVE] Normal state",
+            ModuleState::Coming => "[MODULE_STATE_COMING] Full formed, running module_init",
+            ModuleState::Going => "[MODULE_STATE_GOING] Going away",
+            ModuleState::Unformed => "[MODULE_STATE_UNFORMED] Still setting it up",
+        })
+    }
 }
 
 /// An object of a patch, as the core hands it to a callback.
@@ -120,6 +133,16 @@ impl KlpObject {
         // SAFETY: the core's mutex is held while a callback runs, which `klp_get_prev_state()`
         // needs; the state it returns belongs to a patch in use and is only read here.
         unsafe { bindings::klp_get_prev_state(id as crate::ffi::c_ulong).as_ref() }.map(|s| s.version)
+    }
+}
+
+impl fmt::Display for KlpObject {
+    /// `vmlinux`, or the module's name and state: `name -> [MODULE_STATE_LIVE] Normal state`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.module_state() {
+            Some(state) => write!(f, "{} -> {}", self.name(), state),
+            None => f.write_str("vmlinux"),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! Livepatch test in Rust: callbacks for vmlinux and two target modules, and a patched work
 //! function in one of them, as `test_klp_callbacks_demo.c` does.
 
-use kernel::livepatch::{Callbacks, KlpObject, Livepatch, ModuleState, Object, Patch, RawArg};
+use kernel::livepatch::{Callbacks, KlpObject, Livepatch, Object, Patch, RawArg};
 use kernel::prelude::*;
 
 kernel::module_livepatch! {
@@ -19,38 +19,22 @@ struct TestKlpRustCallbacksDemo;
 /// Logs each callback with its object, as `callback_info()` of the C test does.
 struct LogCallbacks;
 
-fn callback_info(callback: &str, obj: &KlpObject) {
-    match obj.module_state() {
-        Some(state) => pr_info!("{}: {} -> {}\n", callback, obj.name(), module_state(state)),
-        None => pr_info!("{}: vmlinux\n", callback),
-    }
-}
-
-fn module_state(state: ModuleState) -> &'static str {
-    match state {
-        ModuleState::Live => "[MODULE_STATE_LIVE] Normal state",
-        ModuleState::Coming => "[MODULE_STATE_COMING] Full formed, running module_init",
-        ModuleState::Going => "[MODULE_STATE_GOING] Going away",
-        ModuleState::Unformed => "[MODULE_STATE_UNFORMED] Still setting it up",
-    }
-}
-
 impl Callbacks for LogCallbacks {
     fn pre_patch(obj: &KlpObject) -> Result {
-        callback_info("pre_patch_callback", obj);
+        pr_info!("pre_patch_callback: {}\n", obj);
         Ok(())
     }
 
     fn post_patch(obj: &KlpObject) {
-        callback_info("post_patch_callback", obj);
+        pr_info!("post_patch_callback: {}\n", obj);
     }
 
     fn pre_unpatch(obj: &KlpObject) {
-        callback_info("pre_unpatch_callback", obj);
+        pr_info!("pre_unpatch_callback: {}\n", obj);
     }
 
     fn post_unpatch(obj: &KlpObject) {
-        callback_info("post_unpatch_callback", obj);
+        pr_info!("post_unpatch_callback: {}\n", obj);
     }
 }
 
