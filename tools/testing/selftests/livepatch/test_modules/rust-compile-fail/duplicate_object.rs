@@ -2,6 +2,9 @@
 // expect: livepatch: two objects of the patch name the same target
 //! Must not compile: vmlinux twice.
 
+// Each file imports the same names; only the error under test matters.
+#![allow(unused_imports)]
+
 use kernel::livepatch::{Livepatch, Object, Patch, RawArg, State};
 use kernel::seq_file::SeqFile;
 

@@ -2,6 +2,9 @@
 // expect: livepatch: two states of the patch have the same id
 //! Must not compile: two states with one id.
 
+// Each file imports the same names; only the error under test matters.
+#![allow(unused_imports)]
+
 use kernel::livepatch::{Livepatch, Object, Patch, RawArg, State};
 use kernel::seq_file::SeqFile;
 

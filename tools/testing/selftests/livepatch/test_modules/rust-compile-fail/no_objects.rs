@@ -2,6 +2,9 @@
 // expect: livepatch: a patch needs at least one object
 //! Must not compile: a patch with no object.
 
+// Each file imports the same names; only the error under test matters.
+#![allow(unused_imports)]
+
 use kernel::livepatch::{Livepatch, Object, Patch, RawArg, State};
 use kernel::seq_file::SeqFile;
 

@@ -2,6 +2,9 @@
 // expect: the trait bound `&str: FfiSafe` is not satisfied
 //! Must not compile: a replacement that takes a Rust type with no C ABI.
 
+// Each file imports the same names; only the error under test matters.
+#![allow(unused_imports)]
+
 use kernel::livepatch::{Livepatch, Object, Patch, RawArg, State};
 use kernel::seq_file::SeqFile;
 

@@ -2,6 +2,9 @@
 // expect: livepatch: a state id must not be 0
 //! Must not compile: a state with id 0, which would end the C array of states.
 
+// Each file imports the same names; only the error under test matters.
+#![allow(unused_imports)]
+
 use kernel::livepatch::{Livepatch, Object, Patch, RawArg, State};
 use kernel::seq_file::SeqFile;
 
