@@ -15,6 +15,12 @@
 #   KLP_BENCH_ICOUNT  1 (default): QEMU -icount shift=0, guest time counts
 #                     instructions (1 ns each), so the figures repeat; 0: the
 #                     accelerator's wall-clock time (TCG time is noisy)
+#   KLP_BENCH_BUILD   1 (default); 0: no toolchain, tree or build step, the
+#                     guests boot the last builds (to re-run the figures)
+#   KLP_BENCH_MODDIR  the guest's directory of test_modules/ and
+#                     test_klp-call_getpid, %s standing for the core
+#                     (default: /klp/build-%s/kselftest/livepatch, as
+#                     scripts/build.sh installs them)
 
 . "$(dirname "$0")/lib.sh"
 
@@ -22,6 +28,8 @@ reps=${KLP_BENCH_REPS:-5}
 calls=${KLP_BENCH_CALLS:-2000000}
 ntasks=${KLP_BENCH_NTASKS:-128}
 icount=${KLP_BENCH_ICOUNT:-1}
+build=${KLP_BENCH_BUILD:-1}
+moddir=${KLP_BENCH_MODDIR:-/klp/build-%s/kselftest/livepatch}
 for v in "$reps" "$calls" "$ntasks"; do
 	[[ "$v" =~ ^[1-9][0-9]*$ ]] || die "KLP_BENCH_REPS, KLP_BENCH_CALLS and KLP_BENCH_NTASKS must be positive integers"
 done
@@ -32,17 +40,23 @@ case "$icount" in
 esac
 OUT=$KLP_WORK/bench
 
-"$REPO/scripts/toolchain.sh" || die "scripts/toolchain.sh failed"
-"$REPO/scripts/tree.sh" || die "scripts/tree.sh failed"
+if [ "$build" != 0 ]; then
+	"$REPO/scripts/toolchain.sh" || die "scripts/toolchain.sh failed"
+	"$REPO/scripts/tree.sh" || die "scripts/tree.sh failed"
+fi
 mkdir -p "$OUT"
 for impl in c rust; do
-	KLP_IMPL=$impl "$REPO/scripts/build.sh" ||
-		die "KLP_IMPL=$impl scripts/build.sh failed (log: $KLP_WORK/build-$impl/build.log)"
+	if [ "$build" != 0 ]; then
+		KLP_IMPL=$impl "$REPO/scripts/build.sh" ||
+			die "KLP_IMPL=$impl scripts/build.sh failed (log: $KLP_WORK/build-$impl/build.log)"
+	fi
+	# shellcheck disable=SC2059
+	dir=$(printf "$moddir" "$impl")
 	step "guest: benchmarks, $impl core (reps $reps, icount $icount; ~10 min under TCG)"
 	guest=$KLP_WORK/build-$impl/guest
 	rm -f "$guest/bench.raw" "$OUT/$impl.tsv"
 	KLP_IMPL=$impl "$REPO/scripts/guest.sh" bench 5400 /repo/scripts/guest/bench.sh \
-		"/klp/build-$impl/guest/bench.raw" "/klp/build-$impl/kselftest/livepatch" \
+		"/klp/build-$impl/guest/bench.raw" "$dir" \
 		"$reps" "$calls" "$ntasks" ||
 		echo "warning: the $impl guest run failed (console: $guest/bench.console); its figures are partial" >&2
 	if [ -s "$guest/bench.raw" ]; then

@@ -64,9 +64,11 @@ unload() {
 # ms NS: nanoseconds to milliseconds.
 ms() { awk -v n="$1" 'BEGIN { printf "%.3f", n / 1e6 }'; }
 
-# meminfo: "SUnreclaim MemFree" in kB, the per-CPU counters folded first.
+# meminfo: "SUnreclaim MemFree" in kB, with the page cache and reclaimable
+# slab dropped and the per-CPU counters folded first.
 meminfo() {
 	sync
+	echo 3 >/proc/sys/vm/drop_caches
 	echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null
 	awk '/^SUnreclaim:/ { s = $2 } /^MemFree:/ { f = $2 } END { print s, f }' /proc/meminfo
 }
