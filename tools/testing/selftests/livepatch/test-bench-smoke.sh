@@ -6,9 +6,9 @@
 # they keep building and working: the timed call loop unpatched and patched,
 # enabling and disabling a 100-function patch, and patching getpid while
 # tasks call it.  Timings are read, checked to be there, never judged.
-# (100 functions, not make bench's 1000: unregistering 1000 ftrace handlers
-# takes about 2 minutes of guest time under TCG, past functions.sh's 60-s
-# wait.)
+# (100 functions, not make bench's 1000: disabling 1000 takes about 2 minutes
+# of guest time under TCG on either core, one ftrace handler unregistered
+# after another, as long as functions.sh's waits allow.)
 
 . $(dirname $0)/functions.sh
 
