@@ -5,6 +5,7 @@
 #   make test    host tests + kernel build + livepatch kselftests in QEMU (TAP)
 #   make shell   boot the built kernel to an interactive guest shell
 #   make build   toolchain, kernel tree and kernel build only
+#   make bench   the Rust core against the C core: one table, JSON and a plot
 #
 # KLP_IMPL=c|rust picks the livepatch core; KLP_CACHE (default
 # ~/.cache/rust-klp) holds the toolchain root, the kernel source and builds.
@@ -17,7 +18,7 @@ endif
 # The host's Rust toolchain (rustup) for the Cargo workspace.
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test shell build
+.PHONY: run test shell build bench
 
 run:
 	@scripts/run.sh
@@ -27,6 +28,9 @@ test:
 
 build:
 	@scripts/toolchain.sh && scripts/tree.sh && scripts/build.sh
+
+bench:
+	@scripts/bench.sh
 
 shell: build
 	@scripts/guest.sh shell 0

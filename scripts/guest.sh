@@ -5,6 +5,7 @@
 # shell command, in it; without CMD, an interactive shell.  The guest writes
 # into /klp/build-$KLP_IMPL/guest; its console goes to guest/NAME.console.
 # KVM is used when a real boot with it works (probed once), TCG otherwise.
+# KLP_QEMU_OPTS adds QEMU options (e.g. "-icount shift=0", make bench's).
 
 . "$(dirname "$0")/lib.sh"
 
@@ -16,7 +17,8 @@ mkdir -p "$KLP_BUILD/guest"
 
 vng_cmd() {
 	# virtme-ng's --rwdir needs it started from /.
-	echo "cd / && exec vng --verbose --run $bz $1 -m 2G -p 2 --rwdir $KLP_BUILD_IN/guest ${2:+-e \"$2\"}"
+	echo "cd / && exec vng --verbose --run $bz $1 -m 2G -p 2 --rwdir $KLP_BUILD_IN/guest" \
+		"${KLP_QEMU_OPTS:+--qemu-opts='$KLP_QEMU_OPTS'} ${2:+-e \"$2\"}"
 }
 
 # The accelerator: KVM only if a short real boot with it succeeds.
