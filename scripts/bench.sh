@@ -52,7 +52,7 @@ for impl in c rust; do
 	fi
 	# shellcheck disable=SC2059
 	dir=$(printf "$moddir" "$impl")
-	step "guest: benchmarks, $impl core (reps $reps, icount $icount; ~10 min under TCG)"
+	step "guest: benchmarks, $impl core (reps $reps, icount $icount; ~30 min under TCG)"
 	guest=$KLP_WORK/build-$impl/guest
 	rm -f "$guest/bench.raw" "$OUT/$impl.tsv"
 	KLP_IMPL=$impl "$REPO/scripts/guest.sh" bench 5400 /repo/scripts/guest/bench.sh \
