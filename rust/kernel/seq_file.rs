@@ -17,18 +17,6 @@ use core::fmt;
 pub struct SeqFile(Opaque<bindings::seq_file>);
 
 impl SeqFile {
-    /// Creates a [`SeqFile`] reference from the raw pointer a `show()` callback receives.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` is a valid `struct seq_file` for the lifetime `'a`, and is only written to by
-    /// the current thread during it (as for the `show()` callback it is given to).
-    pub unsafe fn from_raw<'a>(ptr: *mut bindings::seq_file) -> &'a SeqFile {
-        // SAFETY: `SeqFile` is a transparent wrapper of `seq_file`, valid for `'a` by the
-        // safety requirements of this function.
-        unsafe { &*ptr.cast::<SeqFile>() }
-    }
-
     /// Writes formatted text; use [`seq_print!`](crate::seq_print).
     #[doc(hidden)]
     pub fn call_printf(&self, args: fmt::Arguments<'_>) {

@@ -104,7 +104,6 @@ impl State {
 ///         0
 ///     }
 /// )])]);
-/// assert!(!PATCH.is_replace());
 /// ```
 ///
 /// Mistakes that need no kernel to be seen fail to compile:
@@ -169,11 +168,6 @@ impl Patch {
         }
         self.states = states;
         self
-    }
-
-    /// Whether this is a cumulative patch.
-    pub const fn is_replace(&self) -> bool {
-        self.replace
     }
 }
 

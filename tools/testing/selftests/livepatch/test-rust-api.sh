@@ -27,7 +27,7 @@ function expect_file() {
 	fi
 }
 
-# patched_lines MOD...: log the livepatched lines of /proc/cmdline and
+# patched_lines: log the livepatched lines of /proc/cmdline and
 # /proc/meminfo, as the upstream tests do.
 function patched_lines() {
 	grep 'live patched' /proc/cmdline > /dev/kmsg
