@@ -3,6 +3,7 @@
 #
 #   make run     build, boot, apply and remove the livepatch sample (the demo)
 #   make test    host tests + kernel build + livepatch kselftests in QEMU (TAP)
+#   make test-debug  the same on a debug kernel (KASAN, lockdep, kmemleak, ...)
 #   make shell   boot the built kernel to an interactive guest shell
 #   make build   toolchain, kernel tree and kernel build only
 #   make bench   the Rust core against the C core: one table, JSON and a plot
@@ -18,13 +19,16 @@ endif
 # The host's Rust toolchain (rustup) for the Cargo workspace.
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test shell build bench
+.PHONY: run test test-debug shell build bench
 
 run:
 	@scripts/run.sh
 
 test:
 	@scripts/test.sh
+
+test-debug:
+	@KLP_DEBUG=1 scripts/test.sh
 
 build:
 	@scripts/toolchain.sh && scripts/tree.sh && scripts/build.sh

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Configure and build the guest kernel for KLP_IMPL (c|rust) out of tree
-# ($KLP_CACHE/work/build-$KLP_IMPL), then the livepatch kselftests against
-# it.  Reconfigures only when the config fragment or KLP_IMPL changed, so a
+# ($KLP_CACHE/work/build-$KLP_IMPL, or build-$KLP_IMPL-debug with KLP_DEBUG=1),
+# then the livepatch kselftests against it.  Reconfigures only when the config fragment or KLP_IMPL changed, so a
 # no-change rebuild takes seconds.
 
 . "$(dirname "$0")/lib.sh"
 
-FRAGMENT=kernel/configs/rust-klp.config
+FRAGMENTS=(kernel/configs/rust-klp.config)
+[ "$KLP_DEBUG" = 0 ] || FRAGMENTS+=(kernel/configs/rust-klp-debug.config)
 MAKE=(make -C "$KLP_TREE_IN" O="$KLP_BUILD_IN" LLVM=1 -j"$(nproc)")
 
 # The core selection: a Kconfig option of kernel/livepatch/Kconfig.
@@ -18,15 +19,15 @@ esac
 
 # A first build of one core starts from the other core's build, if there is one:
 # the two differ in kernel/livepatch only, so the build is incremental.
-other=$KLP_WORK/build-$([ "$KLP_IMPL" = c ] && echo rust || echo c)
+other=$KLP_WORK/build-${KLP_VARIANT/#$KLP_IMPL/$([ "$KLP_IMPL" = c ] && echo rust || echo c)}
 if [ ! -e "$KLP_BUILD/vmlinux" ] && [ -e "$other/vmlinux" ]; then
-	step "seed build-$KLP_IMPL from build-${other##*-}"
+	step "seed build-$KLP_VARIANT from ${other##*/}"
 	rm -rf "$KLP_BUILD"
 	cp -a "$other" "$KLP_BUILD"
 	rm -rf "$KLP_BUILD/.klp-config" "$KLP_BUILD/guest" "$KLP_BUILD/kselftest"
 fi
 mkdir -p "$KLP_BUILD"
-{ cat "$REPO/$FRAGMENT"; echo "$impl_opt"; } >"$KLP_BUILD/klp.config"
+{ (cd "$REPO" && cat "${FRAGMENTS[@]}"); echo "$impl_opt"; } >"$KLP_BUILD/klp.config"
 want=$(cat "$KLP_BUILD/klp.config" "$REPO/scripts/build.sh" | sha256sum)
 
 if [ "$(cat "$KLP_BUILD/.klp-config" 2>/dev/null)" != "$want" ]; then
@@ -41,18 +42,18 @@ if [ "$(cat "$KLP_BUILD/.klp-config" 2>/dev/null)" != "$want" ]; then
 	in_root sh -c "cd $KLP_TREE_IN && scripts/kconfig/merge_config.sh -m \
 		-O $KLP_BUILD_IN $KLP_BUILD_IN/.config $KLP_BUILD_IN/klp.config &&
 		make O=$KLP_BUILD_IN LLVM=1 olddefconfig" >>"$KLP_BUILD/config.log" 2>&1 ||
-		die "merging $FRAGMENT failed (log: $KLP_BUILD/config.log)"
+		die "merging ${FRAGMENTS[*]} failed (log: $KLP_BUILD/config.log)"
 	# Options that a dependency silently dropped (see the fragment's notes).
-	lost=$(grep -E '^(CONFIG_[A-Z0-9_]+=[ym]|# CONFIG_[A-Z0-9_]+ is not set)$' \
-		"$REPO/$FRAGMENT" | grep -vxFf "$KLP_BUILD/.config" || true)
-	[ -z "$lost" ] || die "olddefconfig dropped options of $FRAGMENT:"$'\n'"$lost"
+	lost=$(grep -E '^(CONFIG_[A-Z0-9_]+=[ym0-9]+|# CONFIG_[A-Z0-9_]+ is not set)$' \
+		"$KLP_BUILD/klp.config" | grep -vxFf "$KLP_BUILD/.config" || true)
+	[ -z "$lost" ] || die "olddefconfig dropped options of ${FRAGMENTS[*]}:"$'\n'"$lost"
 	if [ "$KLP_IMPL" = rust ] && ! grep -qx "$impl_opt" "$KLP_BUILD/.config"; then
 		die "KLP_IMPL=rust: no LIVEPATCH_RUST in this tree's kernel/livepatch/Kconfig (no Rust core yet)"
 	fi
 	echo "$want" >"$KLP_BUILD/.klp-config"
 fi
 
-step "kernel build ($KLP_IMPL core; fresh: ~14 min on 2 cores)"
+step "kernel build ($KLP_VARIANT; fresh: ~14 min on 2 cores, longer with KLP_DEBUG=1)"
 in_root "${MAKE[@]}" bzImage modules >"$KLP_BUILD/build.log" 2>&1 ||
 	{ tail -n 30 "$KLP_BUILD/build.log" >&2; die "kernel build failed (log: $KLP_BUILD/build.log)"; }
 
@@ -70,7 +71,7 @@ in_root sh -c "rm -rf $KLP_BUILD_IN/kselftest && make -C $KLP_TREE_IN/tools/test
 # The project's own test modules: each subdirectory of test_modules/ with a
 # Makefile (the Rust test modules, the benchmark modules), built against the
 # kernel and installed beside the upstream ones, where functions.sh loads them.
-# Each core builds them in a copy of its own (build-$KLP_IMPL/project-modules),
+# Each core builds them in a copy of its own (build-$KLP_VARIANT/project-modules),
 # so the objects of one never pass for up to date with the other's kernel.
 for dir in "$REPO/$st"/test_modules/*/Makefile; do
 	[ -e "$dir" ] || continue

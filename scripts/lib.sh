@@ -10,6 +10,13 @@ KLP_ROOT=$KLP_CACHE/root            # Debian trixie toolchain root (mmdebstrap)
 KLP_SRC=$KLP_CACHE/src              # pristine kernel source, unpacked once
 KLP_WORK=$KLP_CACHE/work            # overlaid tree and build dirs, seen as /klp in the root
 KLP_IMPL=${KLP_IMPL:-rust}
+# KLP_DEBUG=1 (make test-debug): the debug kernel, in its own build dir.
+KLP_DEBUG=${KLP_DEBUG:-0}
+case "$KLP_DEBUG" in
+0) KLP_VARIANT=$KLP_IMPL ;;
+1) KLP_VARIANT=$KLP_IMPL-debug ;;
+*) echo "error: KLP_DEBUG='$KLP_DEBUG' (use KLP_DEBUG=0 or KLP_DEBUG=1)" >&2; exit 2 ;;
+esac
 
 case "$KLP_IMPL" in
 c | rust) ;;
@@ -18,8 +25,8 @@ esac
 
 # Inside the root, the repo is /repo and $KLP_WORK is /klp.
 KLP_TREE_IN=/klp/linux            # overlaid source tree
-KLP_BUILD_IN=/klp/build-$KLP_IMPL  # O= build dir for the selected core
-KLP_BUILD=$KLP_WORK/build-$KLP_IMPL
+KLP_BUILD_IN=/klp/build-$KLP_VARIANT  # O= build dir for the selected core
+KLP_BUILD=$KLP_WORK/build-$KLP_VARIANT
 
 STEP=
 STEP_T0=0

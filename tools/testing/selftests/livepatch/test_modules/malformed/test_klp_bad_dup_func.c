@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The same function twice in one object: kobject_add() returns -EEXIST.
+ */
+
+#include "test_klp_bad.h"
+
+static struct klp_func funcs[] = {
+	{
+		.old_name = "cmdline_proc_show",
+		.new_func = klp_bad_cmdline_proc_show,
+	}, {
+		.old_name = "cmdline_proc_show",
+		.new_func = klp_bad_cmdline_proc_show,
+		.old_sympos = 1,
+	}, { }
+};
+
+static struct klp_object objs[] = {
+	{
+		.funcs = funcs,
+	}, { }
+};
+
+static struct klp_patch patch = {
+	.mod = THIS_MODULE,
+	.objs = objs,
+};
+
+KLP_BAD_LIVEPATCH(patch);

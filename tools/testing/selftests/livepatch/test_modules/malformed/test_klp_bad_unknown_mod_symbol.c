@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A function the (loaded) target module does not have: -EINVAL.
+ */
+
+#include "test_klp_bad.h"
+
+static struct klp_func funcs[] = {
+	{
+		.old_name = KLP_BAD_MISSING,
+		.new_func = klp_bad_cmdline_proc_show,
+	}, { }
+};
+
+static struct klp_object objs[] = {
+	{
+		.name = KLP_BAD_TARGET,
+		.funcs = funcs,
+	}, { }
+};
+
+static struct klp_patch patch = {
+	.mod = THIS_MODULE,
+	.objs = objs,
+};
+
+KLP_BAD_LIVEPATCH(patch);
