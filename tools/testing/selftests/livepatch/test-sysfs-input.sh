@@ -70,4 +70,41 @@ livepatch: '$MOD_LIVEPATCH': completing unpatching transition
 livepatch: '$MOD_LIVEPATCH': unpatching complete
 % rmmod $MOD_LIVEPATCH"
 
+
+# - load a livepatch, then 8 processes write 0 to its enabled at once
+# - exactly one write disables it; the others are refused, with EINVAL (the
+#   patch is already disabled) or, once it is gone, ENOENT/ENODEV; the patch
+#   is disabled once, cleanly
+
+start_test "sysfs: racing writes to enabled"
+
+load_lp $MOD_LIVEPATCH
+errors=$(mktemp)
+log "% 8 processes: echo 0 > $SYSFS/enabled"
+for i in $(seq 1 8); do
+	(echo 0 > $SYSFS/enabled) 2>>"$errors" &
+done
+wait
+refused=$(grep -cE "Invalid argument|No such file or directory|No such device" "$errors")
+[[ $refused == 7 && $(wc -l < "$errors") == 7 ]] ||
+	die "racing writes: $((8 - refused)) succeeded, errors: $(cat "$errors")"
+rm -f "$errors"
+loop_until '[[ ! -e $SYSFS ]]' || die "the patch was not disabled"
+[[ "$(cat /proc/cmdline)" != "$MOD_LIVEPATCH: this has been live patched" ]] ||
+	die "the patch is still effective"
+unload_lp $MOD_LIVEPATCH
+
+check_result "% insmod test_modules/$MOD_LIVEPATCH.ko
+livepatch: enabling patch '$MOD_LIVEPATCH'
+livepatch: '$MOD_LIVEPATCH': initializing patching transition
+livepatch: '$MOD_LIVEPATCH': starting patching transition
+livepatch: '$MOD_LIVEPATCH': completing patching transition
+livepatch: '$MOD_LIVEPATCH': patching complete
+% 8 processes: echo 0 > $SYSFS/enabled
+livepatch: '$MOD_LIVEPATCH': initializing unpatching transition
+livepatch: '$MOD_LIVEPATCH': starting unpatching transition
+livepatch: '$MOD_LIVEPATCH': completing unpatching transition
+livepatch: '$MOD_LIVEPATCH': unpatching complete
+% rmmod $MOD_LIVEPATCH"
+
 exit 0
