@@ -129,16 +129,17 @@ for script in $(sed -n 's/^livepatch://p' "$list") "${project[@]}"; do
 done
 # Kernel reports in the guest's dmesg, but for those a test provokes on
 # purpose: the stack dump sysfs prints for a duplicate name in
-# /sys/kernel/livepatch (test-malformed.sh), and the allocation failure
-# report that follows an injected fault (test-fault-injection.sh).
+# /sys/kernel/livepatch (test-malformed.sh), and allocation failure reports
+# while test-fault-injection.sh injects faults (from its start_test line to
+# the next).
 splat='WARNING:|BUG:|Oops|Call Trace:|UBSAN|KASAN|ODEBUG|INFO: |suspected memory leak'
 unexpected=$GUEST/dmesg-unexpected.log
 awk '
 	/sysfs: cannot create duplicate filename .\/kernel\/livepatch\// { skip = 1 }
-	/FAULT_INJECTION: forcing a failure/ { fault = 1 }
+	/===== TEST: / { fault = index($0, "===== TEST: fault injection:") > 0 }
 	fault && /page allocation failure|vmalloc error/ { skip = 1 }
 	!skip { print }
-	skip && /<\/TASK>/ { skip = 0; fault = 0 }
+	skip && /<\/TASK>/ { skip = 0 }
 ' "$GUEST/dmesg.log" >"$unexpected"
 splats=$(grep -cE "$splat" "$unexpected" || true)
 if [ "$splats" = 0 ] && [ -s "$GUEST/dmesg.log" ]; then

@@ -30,7 +30,9 @@ function arm() {
 		fi
 		echo 1 > $FAULTS/$kind/verbose
 	done
+	# Every order, and vmalloc's pages too (__GFP_HIGHMEM).
 	echo 0 > $FAULTS/fail_page_alloc/min-order
+	echo N > $FAULTS/fail_page_alloc/ignore-gfp-highmem
 }
 
 # inject KIND: load the patch with its n-th allocation failing in KIND, for
