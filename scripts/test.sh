@@ -100,7 +100,7 @@ printf '%s\n' "${project[@]}" >"$installed/project-tests.txt"
 if [ "$KLP_DEBUG" = 1 ]; then
 	limit=10800 cycles=${KLP_STRESS_CYCLES:-20}
 else
-	limit=2400 cycles=${KLP_STRESS_CYCLES:-10}
+	limit=3600 cycles=${KLP_STRESS_CYCLES:-10}
 fi
 step "guest: livepatch kselftests ($KLP_VARIANT; a few minutes under TCG, more with KLP_DEBUG=1)"
 "$REPO/scripts/guest.sh" kselftests $limit /repo/scripts/guest/kselftests.sh \

@@ -121,13 +121,26 @@ pub(crate) fn klp_for_each_patch(_locked: &KlpLocked) -> impl Iterator<Item = ob
 }
 
 /// `WARN_ON(cond)`: a kernel warning with a backtrace if `cond` holds; returns `cond`.
+///
+/// Inline, and C is called only when `cond` holds: the ftrace handler checks its invariants on
+/// every patched call, as the C core's `WARN_ON_ONCE()` does, at the cost of a branch.
+#[inline(always)]
 pub(crate) fn warn_on(cond: bool) -> bool {
-    // SAFETY: `WARN_ON()` may be called from any context.
-    unsafe { bindings::WARN_ON(cond) }
+    if cond {
+        // SAFETY: `WARN_ON()` may be called from any context.
+        unsafe { bindings::WARN_ON(true) }
+    } else {
+        false
+    }
 }
 
 /// `WARN_ON_ONCE(cond)`: as [`warn_on`], warning once per boot.
+#[inline(always)]
 pub(crate) fn warn_on_once(cond: bool) -> bool {
-    // SAFETY: `WARN_ON_ONCE()` may be called from any context.
-    unsafe { bindings::WARN_ON_ONCE(cond) }
+    if cond {
+        // SAFETY: `WARN_ON_ONCE()` may be called from any context.
+        unsafe { bindings::WARN_ON_ONCE(true) }
+    } else {
+        false
+    }
 }
