@@ -61,8 +61,8 @@ function inject() {
 		last=$(dmesg | grep "$MOD: " | tail -n 1)
 		[[ "$last" == *"made fewer than $n allocations" ]] && break
 	done
+	SUMMARY+="# $kind: each of the $((n - 1)) allocations of klp_enable_patch() failed in turn"$'\n'
 	log "$MOD: $kind: each of the $((n - 1)) allocations of klp_enable_patch() failed in turn"
-	echo "# $kind: each of the $((n - 1)) allocations of klp_enable_patch() failed in turn"
 }
 
 
@@ -73,8 +73,10 @@ function inject() {
 
 start_test "fault injection: every allocation of klp_enable_patch() fails in turn"
 
+SUMMARY=
 inject failslab
 inject fail_page_alloc
 echo "ok"
+echo -n "$SUMMARY"
 
 exit 0
