@@ -42,4 +42,38 @@ static int __maybe_unused klp_bad_cmdline_proc_show(struct seq_file *m, void *v)
 	KLP_BAD_MODULE(patch_);						\
 	MODULE_INFO(livepatch, "Y")
 
+/*
+ * A patch of cmdline_proc_show() holding system state 1 at version_, with
+ * replace_: the state checks of test-malformed.sh.
+ */
+#define KLP_BAD_STATE_PATCH(version_, replace_)				\
+	static struct klp_func funcs[] = {				\
+		{							\
+			.old_name = "cmdline_proc_show",		\
+			.new_func = klp_bad_cmdline_proc_show,		\
+		}, { }							\
+	};								\
+									\
+	static struct klp_object objs[] = {				\
+		{							\
+			.funcs = funcs,					\
+		}, { }							\
+	};								\
+									\
+	static struct klp_state states[] = {				\
+		{							\
+			.id = 1,					\
+			.version = version_,				\
+		}, { }							\
+	};								\
+									\
+	static struct klp_patch patch = {				\
+		.mod = THIS_MODULE,					\
+		.objs = objs,						\
+		.states = states,					\
+		.replace = replace_,					\
+	};								\
+									\
+	KLP_BAD_LIVEPATCH(patch)
+
 #endif
