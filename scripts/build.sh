@@ -86,6 +86,13 @@ for dir in "$REPO/$st"/test_modules/*/Makefile; do
 		{ tail -n 30 "$KLP_BUILD/kselftest-$sub-build.log" >&2
 		  die "test_modules/$sub build failed (log: $KLP_BUILD/kselftest-$sub-build.log)"; }
 done
+# The livepatch samples, C and Rust, beside them under their module names
+# (test-rust-api.sh tests a Rust sample on a C one).
+for ko in "$KLP_BUILD"/samples/livepatch/*.ko; do
+	[ -e "$ko" ] || continue
+	name=${ko##*/}
+	cp "$ko" "$KLP_BUILD/kselftest/livepatch/test_modules/${name//-/_}"
+done
 n=$(find "$KLP_BUILD/kselftest/livepatch/test_modules" -name '*.ko' | wc -l)
 [ "$n" -gt 0 ] || die "no livepatch test modules were built (log: $KLP_BUILD/kselftest-build.log)"
 echo "    $n test modules" >&2

@@ -14,6 +14,8 @@
 //! - [`Callbacks`] run around the patching of an object; [`State`]s declare what system state
 //!   a patch sets up, for cumulative patches to take over.
 //! - [`Shadow`] variables attach typed data to existing kernel objects.
+//! - [`klp_c_struct!`](crate::klp_c_struct) declares a C structure of the patched code, which
+//!   replacements make, take or free as a [`KBox`](crate::alloc::KBox).
 //!
 //! C header: [`include/linux/livepatch.h`](srctree/include/linux/livepatch.h); see
 //! `Documentation/livepatch/rust-api.rst`.
@@ -47,12 +49,16 @@
 //! ```
 
 mod callbacks;
+mod cstruct;
 mod desc;
 mod func;
 mod registration;
 mod shadow;
 
 pub use callbacks::{Callbacks, KlpObject, ModuleState};
+#[doc(hidden)]
+pub use cstruct::c_field;
+pub use cstruct::{CField, CStruct};
 pub use desc::{Func, Object, Patch, State};
 #[doc(hidden)]
 pub use func::ffi_safe;

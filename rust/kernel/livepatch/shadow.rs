@@ -6,8 +6,12 @@
 //! The core frees shadow data after an RCU grace period (`kfree_rcu()`), so [`Shadow`] hands
 //! its data out only inside an RCU read-side critical section ([`Shadow::with`]) or by copy
 //! ([`Shadow::get`]): no reference outlives a concurrent [`Shadow::free`]. Data that changes
-//! after its creation changes through interior mutability (atomics), and it has no destructor
-//! to run, which the compiler checks.
+//! after its creation changes through interior mutability (atomics).
+//!
+//! Data that owns something (a type with a destructor, such as a [`KBox`](crate::alloc::KBox))
+//! is dropped when it is freed ([`Shadow::free`], [`Shadow::free_all`]: the core's `dtor`), and
+//! it is never lent out, since a reader could still hold it when it is dropped: `with` and
+//! `get` do not compile for it.
 
 use super::func::RawArg;
 use crate::{
@@ -65,7 +69,6 @@ pub struct Shadow<T> {
 
 impl<T: Send + Sync> Shadow<T> {
     const CHECKS: () = {
-        assert!(!needs_drop::<T>(), "livepatch: shadow data must not need a destructor");
         assert!(
             align_of::<T>() <= align_of::<c_ulong>(),
             "livepatch: shadow data is aligned to unsigned long at most"
@@ -118,13 +121,21 @@ impl<T: Send + Sync> Shadow<T> {
         }
     }
 
-    fn exists(&self, obj: impl ShadowKey) -> bool {
-        self.with(obj, |_| ()).is_some()
+    /// Whether `obj` has data of this id.
+    pub fn exists(&self, obj: impl ShadowKey) -> bool {
+        // SAFETY: the data is not read, only found.
+        unsafe { !bindings::klp_shadow_get(obj.shadow_key(), self.id).is_null() }
     }
 
     /// Calls `f` with the data attached to `obj`, if any, inside an RCU read-side critical
-    /// section (so `f` must not sleep).
+    /// section (so `f` must not sleep). Only for data without a destructor.
     pub fn with<R>(&self, obj: impl ShadowKey, f: impl FnOnce(&T) -> R) -> Option<R> {
+        const {
+            assert!(
+                !needs_drop::<T>(),
+                "livepatch: shadow data with a destructor is never lent out"
+            )
+        };
         // SAFETY: the RCU read lock keeps the data found below from being freed (the core frees
         // it with `kfree_rcu()`) until the unlock, after `f` returns; the data is a `T` that
         // `ctor` wrote, and only read (or changed through interior mutability) afterwards.
@@ -145,18 +156,33 @@ impl<T: Send + Sync> Shadow<T> {
         self.with(obj, |data| *data)
     }
 
-    /// Detaches and frees the data attached to `obj`, if any.
+    /// Detaches and frees the data attached to `obj`, if any, dropping it first. The drop runs
+    /// under the core's shadow spinlock: it must not sleep.
     pub fn free(&self, obj: impl ShadowKey) {
-        // SAFETY: `T` needs no destructor (checked at compile time), so none is passed; readers
-        // in `with` are protected by RCU.
-        unsafe { bindings::klp_shadow_free(obj.shadow_key(), self.id, None) }
+        // SAFETY: the core detaches the data under its lock, so `dtor` drops each `T` once;
+        // data with a destructor is never lent out (`with`), and readers of the other data are
+        // protected by RCU.
+        unsafe { bindings::klp_shadow_free(obj.shadow_key(), self.id, Self::DTOR) }
     }
 
-    /// Detaches and frees the data of every object with this id.
+    /// Detaches and frees the data of every object with this id, as [`Shadow::free`] does.
     pub fn free_all(&self) {
         // SAFETY: as for `free`.
-        unsafe { bindings::klp_shadow_free_all(self.id, None) }
+        unsafe { bindings::klp_shadow_free_all(self.id, Self::DTOR) }
     }
+
+    /// The core's destructor for `T`: none if `T` needs no drop.
+    const DTOR: bindings::klp_shadow_dtor_t = if needs_drop::<T>() { Some(dtor::<T>) } else { None };
+}
+
+/// The destructor of a shadow variable: drops its `T`.
+///
+/// # Safety
+///
+/// `shadow_data` holds a `T` that `ctor` wrote, which nothing uses any more.
+unsafe extern "C" fn dtor<T>(_obj: *mut c_void, shadow_data: *mut c_void) {
+    // SAFETY: by the safety requirements, `shadow_data` holds a `T` that is no longer used.
+    unsafe { core::ptr::drop_in_place(shadow_data.cast::<T>()) }
 }
 
 /// The constructor of a shadow variable: moves the value that `ctor_data`'s closure makes into

@@ -13,6 +13,8 @@ MOD_SHADOW=test_klp_rust_shadow_vars
 MOD_STATE=test_klp_rust_state
 MOD_STATE2=test_klp_rust_state2
 MOD_MISSING=test_klp_rust_missing_symbol
+MOD_SHADOW_FIX=rust_livepatch_shadow_fix1
+MOD_SHADOW_TARGET=livepatch_shadow_mod
 MOD_C_LIVEPATCH=test_klp_livepatch
 MOD_C_REPLACE=test_klp_atomic_replace
 MOD_TARGET=test_klp_callbacks_mod
@@ -248,6 +250,48 @@ $MOD_SHADOW: free(obj1): counter None, value Some(20)
 $MOD_SHADOW: free_all(counter): obj2 None, value(obj1) Some(20)
 $MOD_SHADOW: free_all(value): value(obj1) None
 % rmmod $MOD_SHADOW"
+
+
+# The Rust sample samples/livepatch/rust_livepatch_shadow_fix1.rs fixes the
+# memory leak of the C sample livepatch-shadow-mod.c with a shadow variable.
+# Loaded first, the patch is applied when the module comes, so the fixed
+# dummy_alloc() makes every dummy and its leak; when the module is removed,
+# it frees its dummies with the fixed dummy_free(), which drops each leak
+# once (the sample logs every drop): nothing leaks.
+
+start_test "rust: shadow variable fix sample"
+
+# since_start PATTERN: how many kernel messages since start_test match.
+function since_start() {
+	dmesg | awk -v last_dmesg="$LAST_DMESG" 'p; $0 == last_dmesg { p=1 }' | grep -c "$1"
+}
+
+load_lp $MOD_SHADOW_FIX
+load_mod $MOD_SHADOW_TARGET
+loop_until '[[ $(since_start "$MOD_SHADOW_FIX: livepatch_fix1_dummy_alloc:") -ge 2 ]]' ||
+	die "the fixed dummy_alloc() did not run twice"
+unload_mod $MOD_SHADOW_TARGET
+disable_lp $MOD_SHADOW_FIX
+unload_lp $MOD_SHADOW_FIX
+
+allocs=$(since_start "$MOD_SHADOW_FIX: livepatch_fix1_dummy_alloc: dummy expires")
+drops=$(since_start "$MOD_SHADOW_FIX: livepatch_fix1_dummy_leak_dtor: prevented leak")
+frees=$(since_start "$MOD_SHADOW_FIX: livepatch_fix1_dummy_free: dummy expired")
+unfixed=$(since_start "$MOD_SHADOW_TARGET: dummy_\\(alloc\\|free\\)\\|dummy leaked")
+[[ $allocs -eq $frees && $allocs -eq $drops && $unfixed -eq 0 ]] ||
+	die "$allocs dummies allocated, $frees freed, $drops leaks dropped, $unfixed unpatched calls or leaks"
+
+check_result "livepatch: enabling patch '$MOD_SHADOW_FIX'
+livepatch: '$MOD_SHADOW_FIX': initializing patching transition
+livepatch: '$MOD_SHADOW_FIX': starting patching transition
+livepatch: '$MOD_SHADOW_FIX': completing patching transition
+livepatch: '$MOD_SHADOW_FIX': patching complete
+livepatch: applying patch '$MOD_SHADOW_FIX' to loading module '$MOD_SHADOW_TARGET'
+livepatch: reverting patch '$MOD_SHADOW_FIX' on unloading module '$MOD_SHADOW_TARGET'
+livepatch: '$MOD_SHADOW_FIX': initializing unpatching transition
+livepatch: '$MOD_SHADOW_FIX': starting unpatching transition
+livepatch: '$MOD_SHADOW_FIX': completing unpatching transition
+livepatch: '$MOD_SHADOW_FIX': unpatching complete"
 
 
 # A cumulative Rust patch takes a system state over from another at a
