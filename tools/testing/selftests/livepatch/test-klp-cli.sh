@@ -265,9 +265,17 @@ pass
 
 start_test "klp wait after the block is released"
 
+# klp wait must see the transition running, then its end: the block is
+# released only once klp has reported the remaining tasks (its first poll),
+# else a quick transition could end before klp starts.
+log "% klp wait $MOD_DEMO --timeout 60"
+"$KLP" wait $MOD_DEMO --timeout 60 >"$OUT" 2>"$ERR" &
+klp_pid=$!
+loop_until 'grep -q "^klp: patching" "$ERR"' || fail "klp wait did not report the running transition"
 log "% echo N > $BUSY_PARAM"
 echo N > "$BUSY_PARAM"
-run_klp wait $MOD_DEMO --timeout 60
+wait $klp_pid
+RC=$?
 expect_rc 0
 out_has "^$MOD_DEMO: transition complete \(applied\)$"
 pass
