@@ -48,6 +48,19 @@
 //! }
 //! ```
 
+/// Implements the unsafe marker trait `$trait` ([`FfiSafe`], [`CField`]) for the primitive
+/// integer types.
+macro_rules! impl_for_integers {
+    ($trait:ident) => {
+        impl_for_integers!($trait: i8, u8, i16, u16, i32, u32, i64, u64, isize, usize);
+    };
+    ($trait:ident: $($t:ty),*) => { $(
+        // SAFETY: a primitive integer: every bit pattern is valid, and it is passed as the C
+        // integer of the same size.
+        unsafe impl $trait for $t {}
+    )* };
+}
+
 mod callbacks;
 mod cstruct;
 mod desc;

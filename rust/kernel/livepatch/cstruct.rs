@@ -35,13 +35,7 @@ pub unsafe trait CStruct: Sized {}
 /// shared reference to the structure only if it is an [`Opaque`].
 pub unsafe trait CField {}
 
-macro_rules! c_field {
-    ($($t:ty),*) => { $(
-        // SAFETY: a primitive integer: every bit pattern is valid.
-        unsafe impl CField for $t {}
-    )* };
-}
-c_field!(i8, u8, i16, u16, i32, u32, i64, u64, isize, usize);
+impl_for_integers!(CField);
 
 // SAFETY: an `Opaque` holds any bytes, and its content may change under a shared reference.
 unsafe impl<T> CField for Opaque<T> {}

@@ -20,14 +20,7 @@ use core::ffi::c_void;
 /// pointer), and every value the C side may pass is a valid value of the type.
 pub unsafe trait FfiSafe {}
 
-macro_rules! ffi_safe {
-    ($($t:ty),*) => { $(
-        // SAFETY: a primitive integer type, passed as the C integer of the same size; every
-        // bit pattern is valid.
-        unsafe impl FfiSafe for $t {}
-    )* };
-}
-ffi_safe!(i8, u8, i16, u16, i32, u32, i64, u64, isize, usize);
+impl_for_integers!(FfiSafe);
 
 // SAFETY: `()` is C's `void` as a result type.
 unsafe impl FfiSafe for () {}
