@@ -66,6 +66,22 @@ fn all_callbacks(pre_patch: i32) -> CallbackSpec {
     }
 }
 
+/// A patch of one function in vmlinux (object 0) and one in module 1, with every callback of
+/// each object; object `i`'s pre_patch callback returns `pre_patch[i]`.
+fn two_objects(pre_patch: [i32; 3]) -> PatchSpec {
+    let func = |obj| FuncSpec {
+        obj,
+        name: 0,
+        sympos: 0,
+    };
+    PatchSpec {
+        funcs: vec![func(0), func(1)],
+        replace: false,
+        states: vec![],
+        callbacks: pre_patch.map(all_callbacks),
+    }
+}
+
 fn ran(sim: &Sim, patch: usize, obj: usize) -> Vec<KlpCallback> {
     sim.log
         .iter()
@@ -77,23 +93,7 @@ fn ran(sim: &Sim, patch: usize, obj: usize) -> Vec<KlpCallback> {
 #[test]
 fn enable_disable_runs_all_four_in_order() {
     let mut sim = Sim::new(2);
-    let spec = PatchSpec {
-        funcs: vec![
-            FuncSpec {
-                obj: 0,
-                name: 0,
-                sympos: 0,
-            },
-            FuncSpec {
-                obj: 1,
-                name: 1,
-                sympos: 0,
-            },
-        ],
-        replace: false,
-        states: vec![],
-        callbacks: [all_callbacks(0), all_callbacks(0), all_callbacks(0)],
-    };
+    let spec = two_objects([0, 0, 0]);
     sim.apply(&Op::Enable(spec)).unwrap();
     sim.apply(&Op::Load(0)).unwrap();
     sim.apply(&Op::WriteEnabled(0, false)).unwrap();
@@ -111,23 +111,7 @@ fn enable_disable_runs_all_four_in_order() {
 #[test]
 fn failing_pre_patch_stops_and_skips_post_unpatch() {
     let mut sim = Sim::new(1);
-    let spec = PatchSpec {
-        funcs: vec![
-            FuncSpec {
-                obj: 0,
-                name: 0,
-                sympos: 0,
-            },
-            FuncSpec {
-                obj: 1,
-                name: 0,
-                sympos: 0,
-            },
-        ],
-        replace: false,
-        states: vec![],
-        callbacks: [all_callbacks(0), all_callbacks(-16), all_callbacks(0)],
-    };
+    let spec = two_objects([0, -16, 0]);
     sim.apply(&Op::Load(0)).unwrap();
     assert_eq!(sim.apply(&Op::Enable(spec)), Err(-16));
     sim.check();
