@@ -71,7 +71,15 @@ fn terminator_ends_the_array() {
 fn same_version_is_compatible() {
     let old: &[KlpStateRef] = &[KlpStateRef { id: 2, version: 2 }];
     for replace in [false, true] {
-        assert!(klp_is_patch_compatible(&[KlpStateRef { id: 2, version: 2 }], replace, [old]));
-        assert!(!klp_is_patch_compatible(&[KlpStateRef { id: 2, version: 1 }], replace, [old]));
+        assert!(klp_is_patch_compatible(
+            &[KlpStateRef { id: 2, version: 2 }],
+            replace,
+            [old]
+        ));
+        assert!(!klp_is_patch_compatible(
+            &[KlpStateRef { id: 2, version: 1 }],
+            replace,
+            [old]
+        ));
     }
 }

@@ -259,7 +259,10 @@ impl Driver {
                     assert_eq!(a.st.patch_state, b.st.patch_state);
                     // The tasks that had switched must switch back; the others are there.
                     let switched = b.st.patch_state == old_target;
-                    assert_eq!(a.st.patch_pending, switched, "after a reversal: {b:?} -> {a:?}");
+                    assert_eq!(
+                        a.st.patch_pending, switched,
+                        "after a reversal: {b:?} -> {a:?}"
+                    );
                 }
             }
             (TOp::Force, Phase::Started) => {

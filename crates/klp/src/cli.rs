@@ -46,9 +46,7 @@ fn parse_timeout(s: &str) -> Result<Timeout, String> {
     if !secs.is_finite() || !(0.0..=1e9).contains(&secs) {
         return Err(format!("'{s}' is not a valid number of seconds"));
     }
-    Ok(Timeout(
-        (secs > 0.0).then(|| Duration::from_secs_f64(secs)),
-    ))
+    Ok(Timeout((secs > 0.0).then(|| Duration::from_secs_f64(secs))))
 }
 
 #[derive(Args, Debug, Clone, Copy)]

@@ -67,7 +67,8 @@ fn b01(b: bool) -> u8 {
 }
 
 fn opt01(b: Option<bool>) -> String {
-    b.map(|b| (b as u8).to_string()).unwrap_or_else(|| "-".into())
+    b.map(|b| (b as u8).to_string())
+        .unwrap_or_else(|| "-".into())
 }
 
 /// The result of a verb that changes something (`--json` output).
@@ -80,7 +81,14 @@ struct Outcome<'a> {
     message: String,
 }
 
-fn report(ctx: &Ctx, io: &mut Io, action: &str, patch: &str, state: &str, message: String) -> Result<()> {
+fn report(
+    ctx: &Ctx,
+    io: &mut Io,
+    action: &str,
+    patch: &str,
+    state: &str,
+    message: String,
+) -> Result<()> {
     if ctx.json {
         print_json(
             io,
@@ -363,7 +371,10 @@ fn blocker_summary(b: &Blocker) -> String {
             ));
         }
         None if b.stack_error.is_some() => s.push_str(" (stack unreadable: run as root)"),
-        None => s.push_str(&format!(" (patch_state {}, no frame in patched code)", b.patch_state)),
+        None => s.push_str(&format!(
+            " (patch_state {}, no frame in patched code)",
+            b.patch_state
+        )),
     }
     s
 }
@@ -385,13 +396,20 @@ fn timeout_error(env: &Env, p: &Patch, scan: &Scan, waited: Duration) -> KlpErro
         msg.push_str(&format!(
             "; {} {} it:",
             plural(blockers.len(), "task"),
-            if blockers.len() == 1 { "blocks" } else { "block" }
+            if blockers.len() == 1 {
+                "blocks"
+            } else {
+                "block"
+            }
         ));
         for b in blockers.iter().take(NAMED_BLOCKERS) {
             msg.push_str(&format!("\n  {}", blocker_summary(b)));
         }
         if blockers.len() > NAMED_BLOCKERS {
-            msg.push_str(&format!("\n  ... and {} more", blockers.len() - NAMED_BLOCKERS));
+            msg.push_str(&format!(
+                "\n  ... and {} more",
+                blockers.len() - NAMED_BLOCKERS
+            ));
         }
     }
     if scan.unreadable > 0 {
@@ -412,7 +430,12 @@ fn timeout_error(env: &Env, p: &Patch, scan: &Scan, waited: Duration) -> KlpErro
 /// Wait until the patch's transition ends (or the patch is freed). The
 /// caller has checked that the patch exists: a missing directory means the
 /// kernel freed it (a completed disable).
-pub fn wait_transition(ctx: &Ctx, io: &mut Io, name: &str, timeout: Option<Duration>) -> Result<Waited> {
+pub fn wait_transition(
+    ctx: &Ctx,
+    io: &mut Io,
+    name: &str,
+    timeout: Option<Duration>,
+) -> Result<Waited> {
     let start = Instant::now();
     let mut line = ProgressLine {
         tty: ctx.tty,
@@ -712,7 +735,10 @@ pub fn force(
         state = if target == 1 { "patched" } else { "unpatched" },
     );
     if !yes {
-        let _ = write!(io.err, "Force the transition of '{name}'? Type 'yes' to confirm: ");
+        let _ = write!(
+            io.err,
+            "Force the transition of '{name}'? Type 'yes' to confirm: "
+        );
         let _ = io.err.flush();
         let mut answer = String::new();
         let _ = io.input.read_line(&mut answer);
@@ -725,13 +751,15 @@ pub fn force(
         }
     }
     let path = ctx.env.patch_dir(name).join("force");
-    ctx.kernel.write_attr(&path, "1").map_err(|e| match e.raw_os_error() {
-        Some(libc::EINVAL) => KlpError::error(format!(
-            "the kernel refused to force '{name}': {} (it is no longer in transition)",
-            describe_io(&e)
-        )),
-        _ => KlpError::io(format!("writing 1 to {}", path.display()), &e),
-    })?;
+    ctx.kernel
+        .write_attr(&path, "1")
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::EINVAL) => KlpError::error(format!(
+                "the kernel refused to force '{name}': {} (it is no longer in transition)",
+                describe_io(&e)
+            )),
+            _ => KlpError::io(format!("writing 1 to {}", path.display()), &e),
+        })?;
     let _ = writeln!(io.err, "klp: forced the transition of '{name}'");
     if !wait {
         let msg = format!("{name}: transition forced");
@@ -874,12 +902,7 @@ pub fn unload(ctx: &Ctx, io: &mut Io, name: &str, timeout: Option<Duration>) -> 
     loop {
         match ctx.kernel.delete_module(name) {
             Ok(()) => break,
-            Err(e)
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::EAGAIN) | Some(libc::EBUSY)
-                ) =>
-            {
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::EBUSY)) => {
                 // The kernel drops the patch's module reference asynchronously
                 // after the transition; a forced patch keeps it forever.
                 if let Some(t) = timeout {
@@ -1026,10 +1049,19 @@ mod tests {
         let c = ctx(&t, sim(&t));
         let mut o = Out::new();
         let start = Instant::now();
-        o.run("", |io| set_enabled(&c, io, "lp", false, true, Some(Duration::from_secs(5))))
-            .unwrap();
-        assert!(start.elapsed() >= Duration::from_millis(150), "did not wait");
-        assert!(o.out().contains("lp: disabled; the kernel freed the patch"), "{}", o.out());
+        o.run("", |io| {
+            set_enabled(&c, io, "lp", false, true, Some(Duration::from_secs(5)))
+        })
+        .unwrap();
+        assert!(
+            start.elapsed() >= Duration::from_millis(150),
+            "did not wait"
+        );
+        assert!(
+            o.out().contains("lp: disabled; the kernel freed the patch"),
+            "{}",
+            o.out()
+        );
         assert!(o.err().contains("klp: unpatching 'lp'"), "{}", o.err());
     }
 
@@ -1041,9 +1073,15 @@ mod tests {
         t.set("kernel/livepatch/lp/transition", "1");
         let c = ctx(&t, sim(&t));
         let mut o = Out::new();
-        o.run("", |io| set_enabled(&c, io, "lp", true, true, Some(Duration::from_secs(5))))
-            .unwrap();
-        assert!(o.err().contains("reversing the unpatching transition"), "{}", o.err());
+        o.run("", |io| {
+            set_enabled(&c, io, "lp", true, true, Some(Duration::from_secs(5)))
+        })
+        .unwrap();
+        assert!(
+            o.err().contains("reversing the unpatching transition"),
+            "{}",
+            o.err()
+        );
         assert_eq!(o.out().trim(), "lp: applied");
         assert_eq!(t.get("kernel/livepatch/lp/enabled"), "1");
     }
@@ -1070,7 +1108,11 @@ mod tests {
             .run("", |io| set_enabled(&c, io, "lp", true, true, None))
             .unwrap_err();
         assert_eq!(e.kind, Kind::Busy);
-        assert!(e.message.contains("another livepatch transition"), "{}", e.message);
+        assert!(
+            e.message.contains("another livepatch transition"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
@@ -1123,7 +1165,10 @@ mod tests {
         let calls = t.calls();
         let lines: Vec<_> = calls.lines().collect();
         assert_eq!(lines.len(), 2, "{calls}");
-        assert!(lines[0].starts_with("write ") && lines[0].ends_with("/lp/enabled 0"), "{calls}");
+        assert!(
+            lines[0].starts_with("write ") && lines[0].ends_with("/lp/enabled 0"),
+            "{calls}"
+        );
         assert_eq!(lines[1], "delete_module lp");
     }
 
@@ -1144,9 +1189,16 @@ mod tests {
         Out::new()
             .run("", |io| unload(&c, io, "lp", Some(Duration::from_secs(5))))
             .unwrap();
-        assert!(done.load(Ordering::SeqCst), "unloaded before the refcount dropped");
+        assert!(
+            done.load(Ordering::SeqCst),
+            "unloaded before the refcount dropped"
+        );
         h.join().unwrap();
-        assert!(t.calls().matches("delete_module lp").count() >= 2, "{}", t.calls());
+        assert!(
+            t.calls().matches("delete_module lp").count() >= 2,
+            "{}",
+            t.calls()
+        );
     }
 
     #[test]
@@ -1188,7 +1240,9 @@ mod tests {
         c.tty = true;
         let mut o = Out::new();
         let e = o
-            .run("", |io| wait(&c, io, "lp", Some(Duration::from_millis(100))))
+            .run("", |io| {
+                wait(&c, io, "lp", Some(Duration::from_millis(100)))
+            })
             .unwrap_err();
         assert_eq!(e.kind, Kind::Timeout);
         let err = o.err();
@@ -1204,19 +1258,33 @@ mod tests {
         t.set("kernel/livepatch/lp/transition", "1");
         // Unpatching: tasks move to 0; one sits in the new code.
         t.task(1, 1, "init", 0, &[]);
-        t.task(9, 10, "worker", 1, &["[<0>] livepatch_cmdline_proc_show+0x1/0x2 [lp]"]);
+        t.task(
+            9,
+            10,
+            "worker",
+            1,
+            &["[<0>] livepatch_cmdline_proc_show+0x1/0x2 [lp]"],
+        );
         let c = ctx(&t, sim(&t));
         let e = Out::new()
             .run("", |io| wait(&c, io, "lp", Some(Duration::from_millis(50))))
             .unwrap_err();
         assert_eq!(e.kind, Kind::Timeout);
-        assert!(e.message.contains("unpatching transition of 'lp'"), "{}", e.message);
+        assert!(
+            e.message.contains("unpatching transition of 'lp'"),
+            "{}",
+            e.message
+        );
         assert!(
             e.message.contains("pid 9 tid 10 worker: in livepatch_cmdline_proc_show+0x1/0x2 [lp] (in the patch module lp)"),
             "{}",
             e.message
         );
-        assert!(e.message.contains("`klp enable lp` reverses it"), "{}", e.message);
+        assert!(
+            e.message.contains("`klp enable lp` reverses it"),
+            "{}",
+            e.message
+        );
         assert!(!e.message.contains("init"), "{}", e.message);
     }
 
@@ -1269,7 +1337,11 @@ mod tests {
             .run("", |io| load(&c, io, &f, &[], true, None))
             .unwrap_err();
         assert_eq!(e.kind, Kind::Error);
-        assert!(e.message.contains("not a livepatch module"), "{}", e.message);
+        assert!(
+            e.message.contains("not a livepatch module"),
+            "{}",
+            e.message
+        );
         assert!(t.calls().is_empty(), "{}", t.calls());
     }
 
@@ -1279,13 +1351,22 @@ mod tests {
         let mi = elf::ModInfo {
             entries: vec![("livepatch".into(), "Y".into())],
         };
-        assert_eq!(module_name(&mi, Path::new("/x/livepatch-sample.ko")), "livepatch_sample");
+        assert_eq!(
+            module_name(&mi, Path::new("/x/livepatch-sample.ko")),
+            "livepatch_sample"
+        );
         let f = t.module_file("file-name.ko", &["livepatch=Y", "name=real_name"]);
         let c = ctx(&t, sim(&t));
         let mut o = Out::new();
-        o.run("", |io| load(&c, io, &f, &["a=1".into(), "b=2".into()], true, None))
-            .unwrap();
-        assert!(t.calls().contains("finit_module real_name a=1 b=2"), "{}", t.calls());
+        o.run("", |io| {
+            load(&c, io, &f, &["a=1".into(), "b=2".into()], true, None)
+        })
+        .unwrap();
+        assert!(
+            t.calls().contains("finit_module real_name a=1 b=2"),
+            "{}",
+            t.calls()
+        );
         assert_eq!(o.out().trim(), "real_name: applied");
     }
 }

@@ -64,9 +64,7 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn bytes<const N: usize>(&self, off: u64) -> Result<[u8; N], ElfError> {
         let off = usize::try_from(off).map_err(|_| ElfError::Malformed("offset"))?;
-        let end = off
-            .checked_add(N)
-            .ok_or(ElfError::Malformed("offset"))?;
+        let end = off.checked_add(N).ok_or(ElfError::Malformed("offset"))?;
         let s = self
             .b
             .get(off..end)
@@ -141,7 +139,12 @@ pub fn read_modinfo(b: &[u8]) -> Result<ModInfo, ElfError> {
         return Err(ElfError::NotRelocatable(e_type));
     }
     let (shoff, shentsize, mut shnum, shstrndx) = if is64 {
-        (r.u64(0x28)?, r.u16(0x3a)?, r.u16(0x3c)? as u64, r.u16(0x3e)?)
+        (
+            r.u64(0x28)?,
+            r.u16(0x3a)?,
+            r.u16(0x3c)? as u64,
+            r.u16(0x3e)?,
+        )
     } else {
         (
             r.u32(0x20)? as u64,
@@ -227,13 +230,25 @@ pub fn read_modinfo(b: &[u8]) -> Result<ModInfo, ElfError> {
 /// `.shstrtab`). Used by the tests to make fake `.ko` files.
 pub fn build_rel_elf(is64: bool, big_endian: bool, sections: &[(&str, &[u8])]) -> Vec<u8> {
     let put16 = |v: &mut Vec<u8>, x: u16| {
-        v.extend(if big_endian { x.to_be_bytes() } else { x.to_le_bytes() })
+        v.extend(if big_endian {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        })
     };
     let put32 = |v: &mut Vec<u8>, x: u32| {
-        v.extend(if big_endian { x.to_be_bytes() } else { x.to_le_bytes() })
+        v.extend(if big_endian {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        })
     };
     let put64 = |v: &mut Vec<u8>, x: u64| {
-        v.extend(if big_endian { x.to_be_bytes() } else { x.to_le_bytes() })
+        v.extend(if big_endian {
+            x.to_be_bytes()
+        } else {
+            x.to_le_bytes()
+        })
     };
     let ehsize: usize = if is64 { 64 } else { 52 };
     let shentsize: usize = if is64 { 64 } else { 40 };
@@ -341,7 +356,11 @@ mod tests {
         build_rel_elf(
             is64,
             be,
-            &[(".text", b"\xc3\xcc\xcc\xcc"), (".modinfo", &mi), (".data", b"x")],
+            &[
+                (".text", b"\xc3\xcc\xcc\xcc"),
+                (".modinfo", &mi),
+                (".data", b"x"),
+            ],
         )
     }
 

@@ -174,7 +174,10 @@ mod tests {
         ];
         let mut codes: Vec<i32> = kinds.iter().map(|k| k.exit_code()).collect();
         for c in &codes {
-            assert!(EXIT_CODES.contains(&format!("  {c}  ")), "code {c} undocumented");
+            assert!(
+                EXIT_CODES.contains(&format!("  {c}  ")),
+                "code {c} undocumented"
+            );
         }
         codes.sort();
         codes.dedup();

@@ -211,7 +211,11 @@ mod tests {
         fs::write(fail_path(&f), "EBUSY\n").unwrap();
         let e = k.write_attr(&f, "1").unwrap_err();
         assert_eq!(e.raw_os_error(), Some(libc::EBUSY));
-        assert_eq!(fs::read_to_string(&f).unwrap(), "0\n", "a failed write changes nothing");
+        assert_eq!(
+            fs::read_to_string(&f).unwrap(),
+            "0\n",
+            "a failed write changes nothing"
+        );
         let e = k.write_attr(&d.path().join("nope"), "1").unwrap_err();
         assert_eq!(e.raw_os_error(), Some(libc::ENOENT));
         let calls = fs::read_to_string(d.path().join(".klp-fake/calls")).unwrap();

@@ -169,8 +169,7 @@ fn read_opt_bool(path: &Path) -> io::Result<Option<bool>> {
 
 /// Reject names that are not a single path component.
 pub fn check_name(name: &str) -> Result<()> {
-    if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0')
-    {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
         return Err(KlpError::not_found(format!(
             "unknown livepatch {name:?}: not a valid patch name"
         )));

@@ -196,7 +196,13 @@ pub fn describe(proc: &Path, t: &TaskRef, patch: &Patch) -> Blocker {
         .map(|s| s.trim_end().to_string())
         .unwrap_or_else(|_| "?".into());
     let (mut stack, stack_error) = match fs::read_to_string(dir.join("stack")) {
-        Ok(s) => (s.lines().filter(|l| !l.trim().is_empty()).map(parse_frame).collect(), None),
+        Ok(s) => (
+            s.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(parse_frame)
+                .collect(),
+            None,
+        ),
         Err(e) => (
             Vec::new(),
             Some(format!(

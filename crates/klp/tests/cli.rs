@@ -32,7 +32,10 @@ fn klp_in(t: &FakeTree, args: &[&str], stdin: &str) -> Run {
     }
     let o = child.wait_with_output().unwrap();
     Run {
-        code: o.status.code().expect("klp killed by a signal (a panic abort?)"),
+        code: o
+            .status
+            .code()
+            .expect("klp killed by a signal (a panic abort?)"),
         out: String::from_utf8_lossy(&o.stdout).into_owned(),
         err: String::from_utf8_lossy(&o.stderr).into_owned(),
     }
@@ -79,7 +82,10 @@ fn json(s: &str) -> serde_json::Value {
 }
 
 /// Run `f` in a thread once `cond` holds (a stand-in for the kernel).
-fn when(cond: impl Fn() -> bool + Send + 'static, f: impl FnOnce() + Send + 'static) -> thread::JoinHandle<bool> {
+fn when(
+    cond: impl Fn() -> bool + Send + 'static,
+    f: impl FnOnce() + Send + 'static,
+) -> thread::JoinHandle<bool> {
     thread::spawn(move || {
         let start = Instant::now();
         while !cond() {
@@ -100,11 +106,23 @@ fn help_documents_the_exit_codes() {
     let (_d, t) = tree();
     let r = klp(&t, &["--help"]);
     assert_eq!(r.code, 0);
-    for line in ["0  success", "3  timeout", "4  not found", "5  busy", "2  usage"] {
+    for line in [
+        "0  success",
+        "3  timeout",
+        "4  not found",
+        "5  busy",
+        "2  usage",
+    ] {
         assert!(r.out.contains(line), "missing {line:?} in:\n{}", r.out);
     }
-    for verb in ["list", "status", "load", "unload", "enable", "disable", "wait", "blockers", "force"] {
-        assert!(r.out.contains(&format!("  {verb} ")), "verb {verb} missing:\n{}", r.out);
+    for verb in [
+        "list", "status", "load", "unload", "enable", "disable", "wait", "blockers", "force",
+    ] {
+        assert!(
+            r.out.contains(&format!("  {verb} ")),
+            "verb {verb} missing:\n{}",
+            r.out
+        );
     }
 }
 
@@ -116,7 +134,11 @@ fn bad_usage_exits_2() {
     for bad in ["--timeout=-3", "--timeout=soon"] {
         let r = klp(&t, &["wait", "p", bad]);
         assert_eq!(r.code, 2, "{bad}");
-        assert!(r.err.contains("not a valid number of seconds") || r.err.contains("not a number"), "{}", r.err);
+        assert!(
+            r.err.contains("not a valid number of seconds") || r.err.contains("not a number"),
+            "{}",
+            r.err
+        );
     }
 }
 
@@ -147,7 +169,10 @@ test_klp_callbacks_demo  enabled=1 transition=1 replace=0
 fn list_json() {
     let (_d, t) = tree();
     busy_scene(&t);
-    t.set("kernel/livepatch/test_klp_callbacks_demo/test_klp_callbacks_mod/patched", "0");
+    t.set(
+        "kernel/livepatch/test_klp_callbacks_demo/test_klp_callbacks_mod/patched",
+        "0",
+    );
     let r = klp(&t, &["list", "--json"]);
     assert_eq!(r.code, 0, "{}", r.err);
     let v = json(&r.out);
@@ -170,7 +195,10 @@ fn list_empty_and_without_livepatch_support() {
     let (_d, t) = tree();
     let r = klp(&t, &["list"]);
     assert_eq!((r.code, r.out.as_str()), (0, "no livepatches loaded\n"));
-    assert_eq!(json(&klp(&t, &["list", "--json"]).out)["patches"], serde_json::json!([]));
+    assert_eq!(
+        json(&klp(&t, &["list", "--json"]).out)["patches"],
+        serde_json::json!([])
+    );
     std::fs::remove_dir_all(t.path("kernel/livepatch")).unwrap();
     let r = klp(&t, &["list"]);
     assert_eq!(r.code, 1);
@@ -187,14 +215,23 @@ fn status_shows_direction_and_tasks_remaining() {
     busy_scene(&t);
     let r = klp(&t, &["status", "test_klp_callbacks_demo"]);
     assert_eq!(r.code, 0, "{}", r.err);
-    assert!(r.out.contains("state:       patching (in transition)"), "{}", r.out);
     assert!(
-        r.out.contains("transition:  1, patching: 1 of 3 tasks remaining (target patch_state 1)"),
+        r.out.contains("state:       patching (in transition)"),
+        "{}",
+        r.out
+    );
+    assert!(
+        r.out
+            .contains("transition:  1, patching: 1 of 3 tasks remaining (target patch_state 1)"),
         "{}",
         r.out
     );
     assert!(r.out.contains("module:      loaded, refcnt 1"), "{}", r.out);
-    assert!(r.out.contains("klp blockers test_klp_callbacks_demo"), "{}", r.out);
+    assert!(
+        r.out.contains("klp blockers test_klp_callbacks_demo"),
+        "{}",
+        r.out
+    );
 
     // Reverse it: now unpatching, and the two patched tasks block.
     t.set("kernel/livepatch/test_klp_callbacks_demo/enabled", "0");
@@ -214,14 +251,23 @@ fn status_of_all_and_of_an_unknown_patch() {
     t.patch("b", true, false).object("vmlinux", true, &["g,1"]);
     let r = klp(&t, &["status"]);
     assert_eq!(r.code, 0);
-    assert_eq!(r.out.matches("state:       applied").count(), 2, "{}", r.out);
+    assert_eq!(
+        r.out.matches("state:       applied").count(),
+        2,
+        "{}",
+        r.out
+    );
     let v = json(&klp(&t, &["status", "--json"]).out);
     assert_eq!(v["patches"].as_array().unwrap().len(), 2);
     assert!(v["patches"][0]["progress"].is_null());
 
     let r = klp(&t, &["status", "nope"]);
     assert_eq!(r.code, 4);
-    assert!(r.err.contains("unknown livepatch 'nope' (loaded: a, b)"), "{}", r.err);
+    assert!(
+        r.err.contains("unknown livepatch 'nope' (loaded: a, b)"),
+        "{}",
+        r.err
+    );
     assert!(r.out.is_empty());
     let r = klp(&t, &["status", "nope", "--json"]);
     assert_eq!(r.code, 4);
@@ -298,15 +344,31 @@ fn wait_times_out_and_names_the_blocking_task() {
     let r = klp(&t, &["wait", "test_klp_callbacks_demo", "--timeout", "0.5"]);
     assert!(start.elapsed() >= Duration::from_millis(500));
     assert_eq!(r.code, 3, "{}", r.err);
-    assert!(r.err.contains("klp: patching 'test_klp_callbacks_demo': 1 task remaining"), "{}", r.err);
+    assert!(
+        r.err
+            .contains("klp: patching 'test_klp_callbacks_demo': 1 task remaining"),
+        "{}",
+        r.err
+    );
     assert!(r.err.contains("timed out after 0.5s"), "{}", r.err);
     assert!(
-        r.err.contains("pid 77 tid 77 kworker/1:2: in busymod_work_func+0x2e/0x60 [test_klp_callbacks_busy]"),
+        r.err.contains(
+            "pid 77 tid 77 kworker/1:2: in busymod_work_func+0x2e/0x60 [test_klp_callbacks_busy]"
+        ),
         "{}",
         r.err
     );
     assert!(!r.err.contains("systemd"), "{}", r.err);
-    let r = klp(&t, &["wait", "test_klp_callbacks_demo", "--timeout", "0.2", "--json"]);
+    let r = klp(
+        &t,
+        &[
+            "wait",
+            "test_klp_callbacks_demo",
+            "--timeout",
+            "0.2",
+            "--json",
+        ],
+    );
     assert_eq!(r.code, 3);
     assert_eq!(json(&r.out)["error"]["kind"], "timeout");
 }
@@ -326,7 +388,10 @@ fn wait_returns_when_the_transition_ends() {
     let r = klp(&t, &["wait", "test_klp_callbacks_demo", "--timeout", "20"]);
     h.join().unwrap();
     assert_eq!(r.code, 0, "{}", r.err);
-    assert_eq!(r.out, "test_klp_callbacks_demo: transition complete (applied)\n");
+    assert_eq!(
+        r.out,
+        "test_klp_callbacks_demo: transition complete (applied)\n"
+    );
     assert!(r.err.contains("1 task remaining"), "{}", r.err);
     assert!(r.err.contains("0 tasks remaining"), "{}", r.err);
 }
@@ -355,14 +420,21 @@ fn disable_writes_0_and_enable_explains_einval() {
     assert_eq!(r.out, "p: disabled\n");
 
     let r = klp(&t, &["disable", "p"]);
-    assert_eq!((r.code, r.out.as_str()), (0, "p: already disabled (disabled)\n"));
+    assert_eq!(
+        (r.code, r.out.as_str()),
+        (0, "p: already disabled (disabled)\n")
+    );
 
     // 6.12: enabled=1 on a disabled patch is EINVAL.
     t.fail("kernel/livepatch/p/enabled", "EINVAL");
     let r = klp(&t, &["enable", "p"]);
     assert_eq!(r.code, 1);
     assert!(r.err.contains("Invalid argument (EINVAL)"), "{}", r.err);
-    assert!(r.err.contains("a disabled patch cannot be re-enabled"), "{}", r.err);
+    assert!(
+        r.err.contains("a disabled patch cannot be re-enabled"),
+        "{}",
+        r.err
+    );
     assert_eq!(t.get("kernel/livepatch/p/enabled"), "0");
 }
 
@@ -373,13 +445,20 @@ fn enable_and_disable_report_ebusy_unknown_and_not_root() {
     t.fail("kernel/livepatch/p/enabled", "EBUSY");
     let r = klp(&t, &["disable", "p"]);
     assert_eq!(r.code, 5, "{}", r.err);
-    assert!(r.err.contains("Device or resource busy (EBUSY)"), "{}", r.err);
+    assert!(
+        r.err.contains("Device or resource busy (EBUSY)"),
+        "{}",
+        r.err
+    );
 
     assert_eq!(klp(&t, &["enable", "nope"]).code, 4);
     assert_eq!(klp(&t, &["disable", "nope"]).code, 4);
 
     let r = klp(&t, &["enable", "p"]);
-    assert_eq!((r.code, r.out.as_str()), (0, "p: already enabled (applied)\n"));
+    assert_eq!(
+        (r.code, r.out.as_str()),
+        (0, "p: already enabled (applied)\n")
+    );
 
     t.not_root();
     let r = klp(&t, &["disable", "p"]);
@@ -396,7 +475,12 @@ fn disable_refuses_while_another_transition_runs() {
     t.patch("p", true, false);
     let r = klp(&t, &["disable", "p"]);
     assert_eq!(r.code, 5);
-    assert!(r.err.contains("transition of 'test_klp_callbacks_demo' is still running"), "{}", r.err);
+    assert!(
+        r.err
+            .contains("transition of 'test_klp_callbacks_demo' is still running"),
+        "{}",
+        r.err
+    );
     assert_eq!(t.get("kernel/livepatch/p/enabled"), "1");
 }
 
@@ -406,12 +490,27 @@ fn disable_waits_for_the_transition_and_times_out() {
     busy_scene(&t);
     // Reverse the stalled patching transition; unpatching stalls on the
     // tasks already patched until the fake kernel completes it.
-    let r = klp(&t, &["disable", "test_klp_callbacks_demo", "--timeout", "0.3"]);
+    let r = klp(
+        &t,
+        &["disable", "test_klp_callbacks_demo", "--timeout", "0.3"],
+    );
     assert_eq!(r.code, 3, "{}", r.err);
-    assert!(r.err.contains("reversing the patching transition"), "{}", r.err);
-    assert!(r.err.contains("unpatching transition of 'test_klp_callbacks_demo'"), "{}", r.err);
+    assert!(
+        r.err.contains("reversing the patching transition"),
+        "{}",
+        r.err
+    );
+    assert!(
+        r.err
+            .contains("unpatching transition of 'test_klp_callbacks_demo'"),
+        "{}",
+        r.err
+    );
     assert!(r.err.contains("pid 1 tid 1 systemd"), "{}", r.err);
-    assert_eq!(t.get("kernel/livepatch/test_klp_callbacks_demo/enabled"), "0");
+    assert_eq!(
+        t.get("kernel/livepatch/test_klp_callbacks_demo/enabled"),
+        "0"
+    );
 
     let dir = t.path("kernel/livepatch/test_klp_callbacks_demo");
     let d2 = dir.clone();
@@ -444,9 +543,15 @@ fn enable_no_wait_returns_during_the_transition() {
 #[test]
 fn load_loads_a_livepatch_module_and_waits() {
     let (_d, t) = tree();
-    let ko = t.module_file("test_klp_livepatch.ko", &["livepatch=Y", "name=test_klp_livepatch", "license=GPL"]);
-    t.staged_patch("test_klp_livepatch", true, true)
-        .object("vmlinux", true, &["cmdline_proc_show,1"]);
+    let ko = t.module_file(
+        "test_klp_livepatch.ko",
+        &["livepatch=Y", "name=test_klp_livepatch", "license=GPL"],
+    );
+    t.staged_patch("test_klp_livepatch", true, true).object(
+        "vmlinux",
+        true,
+        &["cmdline_proc_show,1"],
+    );
     t.task(1, 1, "init", 0, &[]);
     let tp = t.path("kernel/livepatch/test_klp_livepatch/transition");
     let tp2 = tp.clone();
@@ -464,9 +569,22 @@ fn load_loads_a_livepatch_module_and_waits() {
     assert!(h.join().unwrap());
     assert_eq!(r.code, 0, "{}", r.err);
     assert_eq!(r.out, "test_klp_livepatch: applied\n");
-    assert!(r.err.contains("klp: loaded 'test_klp_livepatch'"), "{}", r.err);
-    assert!(r.err.contains("patching 'test_klp_livepatch': 1 task remaining"), "{}", r.err);
-    assert!(t.calls().contains("finit_module test_klp_livepatch"), "{}", t.calls());
+    assert!(
+        r.err.contains("klp: loaded 'test_klp_livepatch'"),
+        "{}",
+        r.err
+    );
+    assert!(
+        r.err
+            .contains("patching 'test_klp_livepatch': 1 task remaining"),
+        "{}",
+        r.err
+    );
+    assert!(
+        t.calls().contains("finit_module test_klp_livepatch"),
+        "{}",
+        t.calls()
+    );
     let v = json(&klp(&t, &["list", "--json"]).out);
     assert_eq!(v["patches"][0]["name"], "test_klp_livepatch");
 
@@ -480,12 +598,22 @@ fn load_loads_a_livepatch_module_and_waits() {
 fn load_times_out_or_returns_early_with_no_wait() {
     let (_d, t) = tree();
     let ko = t.module_file("lp.ko", &["livepatch=Y", "name=lp"]);
-    t.staged_patch("lp", true, true).object("vmlinux", true, &["f,1"]);
+    t.staged_patch("lp", true, true)
+        .object("vmlinux", true, &["f,1"]);
     t.task(5, 6, "stuck", 0, &["[<0>] f+0x1/0x10"]);
     let r = klp(&t, &["load", ko.to_str().unwrap(), "--timeout", "0.3"]);
     assert_eq!(r.code, 3, "{}", r.err);
-    assert!(r.err.contains("module 'lp' loaded, but timed out"), "{}", r.err);
-    assert!(r.err.contains("pid 5 tid 6 stuck: in f+0x1/0x10 (patched function f (vmlinux))"), "{}", r.err);
+    assert!(
+        r.err.contains("module 'lp' loaded, but timed out"),
+        "{}",
+        r.err
+    );
+    assert!(
+        r.err
+            .contains("pid 5 tid 6 stuck: in f+0x1/0x10 (patched function f (vmlinux))"),
+        "{}",
+        r.err
+    );
 
     let (_d2, t2) = tree();
     let ko = t2.module_file("lp.ko", &["livepatch=Y", "name=lp"]);
@@ -511,7 +639,11 @@ fn load_rejects_what_is_not_a_livepatch_module() {
 
     let r = klp(&t, &["load", t.root().join("missing.ko").to_str().unwrap()]);
     assert_eq!(r.code, 4);
-    assert!(r.err.contains("No such file or directory (ENOENT)"), "{}", r.err);
+    assert!(
+        r.err.contains("No such file or directory (ENOENT)"),
+        "{}",
+        r.err
+    );
 
     assert!(t.calls().is_empty(), "nothing may be loaded: {}", t.calls());
 }
@@ -525,7 +657,11 @@ fn load_reports_busy_and_permission() {
     t.fail(".klp-fake/finit_module", "EBUSY");
     let r = klp(&t, &["load", ko.to_str().unwrap()]);
     assert_eq!(r.code, 5, "{}", r.err);
-    assert!(r.err.contains("another livepatch transition is running"), "{}", r.err);
+    assert!(
+        r.err.contains("another livepatch transition is running"),
+        "{}",
+        r.err
+    );
     std::fs::remove_file(t.path(".klp-fake/finit_module.klp-fail")).unwrap();
 
     // klp sees the running transition itself and does not try.
@@ -608,10 +744,18 @@ fn force_asks_explains_and_writes_force() {
     let f2 = force.clone();
     let tr = t.path("kernel/livepatch/test_klp_callbacks_demo/transition");
     let h = when(
-        move || std::fs::read_to_string(&f2).map(|s| s.trim() == "1").unwrap_or(false),
+        move || {
+            std::fs::read_to_string(&f2)
+                .map(|s| s.trim() == "1")
+                .unwrap_or(false)
+        },
         move || std::fs::write(tr, "0\n").unwrap(),
     );
-    let r = klp_in(&t, &["force", "test_klp_callbacks_demo", "--timeout", "20"], "yes\n");
+    let r = klp_in(
+        &t,
+        &["force", "test_klp_callbacks_demo", "--timeout", "20"],
+        "yes\n",
+    );
     assert!(h.join().unwrap());
     assert_eq!(r.code, 0, "{}", r.err);
     assert_eq!(r.out, "test_klp_callbacks_demo: applied\n");
@@ -621,7 +765,10 @@ fn force_asks_explains_and_writes_force() {
 fn force_with_yes_and_when_nothing_to_force() {
     let (_d, t) = tree();
     busy_scene(&t);
-    let r = klp(&t, &["force", "test_klp_callbacks_demo", "--yes", "--no-wait"]);
+    let r = klp(
+        &t,
+        &["force", "test_klp_callbacks_demo", "--yes", "--no-wait"],
+    );
     assert_eq!(r.code, 0, "{}", r.err);
     assert!(r.err.contains("WARNING"), "{}", r.err);
     assert_eq!(t.get("kernel/livepatch/test_klp_callbacks_demo/force"), "1");
