@@ -8,14 +8,16 @@
 use crate::model::replace::{self, KlpFuncRef};
 use crate::objects::{Func, Handle, Object, Patch};
 use crate::statics::Static;
-use crate::{callbacks, klp_for_each_patch, klp_patches_head, patch, reloc, state, sysfs, transition};
+use crate::{
+    callbacks, klp_for_each_patch, klp_patches_head, patch, reloc, state, sysfs, transition,
+};
 use crate::{KlpLocked, KlpMutexGuard};
-use kernel::ffi::{c_char, c_int, c_ulong, c_void};
 use core::ptr::null_mut;
 use core::sync::atomic::{fence, AtomicPtr, Ordering};
-use kernel::alloc::{flags::GFP_KERNEL, flags::__GFP_ZERO, KBox};
+use kernel::alloc::{flags::__GFP_ZERO, flags::GFP_KERNEL, KBox};
 use kernel::bindings;
 use kernel::error::{code::*, Result};
+use kernel::ffi::{c_char, c_int, c_ulong, c_void};
 use kernel::prelude::*;
 
 /// `/sys/kernel/livepatch`, created by [`klp_init`].
@@ -30,7 +32,9 @@ pub(crate) fn klp_root_kobj() -> *mut bindings::kobject {
 #[no_mangle]
 pub extern "C" fn klp_init() -> c_int {
     // SAFETY: `kernel_kobj` is created before device initcalls; the name is a C string.
-    let kobj = unsafe { bindings::kobject_create_and_add(c"livepatch".as_ptr().cast(), bindings::kernel_kobj) };
+    let kobj = unsafe {
+        bindings::kobject_create_and_add(c"livepatch".as_ptr().cast(), bindings::kernel_kobj)
+    };
     if kobj.is_null() {
         return ENOMEM.to_errno();
     }
@@ -68,12 +72,17 @@ fn klp_object_name<'a>(obj: Object) -> Option<&'a [u8]> {
 
 /// The identity of a func for [`replace`] (its object is compared separately).
 fn klp_func_ref<'a>(func: Func) -> KlpFuncRef<'a> {
-    KlpFuncRef { objname: None, old_name: func.name().as_bytes(), old_sympos: func.old_sympos() as usize }
+    KlpFuncRef {
+        objname: None,
+        old_name: func.name().as_bytes(),
+        old_sympos: func.old_sympos() as usize,
+    }
 }
 
 /// The func of `obj` that patches the same function as `old_func`.
 fn klp_find_func(obj: Object, old_func: Func) -> Option<Func> {
-    obj.funcs_list().find(|&func| replace::klp_is_same_func(&klp_func_ref(old_func), &klp_func_ref(func)))
+    obj.funcs_list()
+        .find(|&func| replace::klp_is_same_func(&klp_func_ref(old_func), &klp_func_ref(func)))
 }
 
 /// The object of `patch` that patches the same object as `old_obj`.
@@ -338,7 +347,11 @@ fn klp_init_func(obj: Object, func: Func) -> Result {
     func.set_patched(false);
     func.set_transition(false);
     // A unique symbol (old_sympos 0) is the first occurrence: its directory says 1.
-    let sympos = if func.old_sympos() != 0 { func.old_sympos() } else { 1 };
+    let sympos = if func.old_sympos() != 0 {
+        func.old_sympos()
+    } else {
+        1
+    };
     // SAFETY: The func's kobject is initialised (`klp_init_func_early()`), its object's is added.
     unsafe { sysfs::kobject_add_func(func.kobj(), obj.kobj(), func.old_name(), sympos) }
 }
@@ -371,7 +384,10 @@ pub(crate) fn klp_init_object_loaded(patch: Patch, obj: Object) -> Result {
             bindings::kallsyms_lookup_size_offset(func.new_func() as c_ulong, &mut size, null_mut())
         };
         if found == 0 {
-            pr_err!("kallsyms size lookup failed for '{}' replacement\n", func.name());
+            pr_err!(
+                "kallsyms size lookup failed for '{}' replacement\n",
+                func.name()
+            );
             return Err(ENOENT);
         }
         func.set_new_size(size);
@@ -509,14 +525,20 @@ fn klp_enable_patch_locked(guard: &KlpLocked, patch: Patch) -> Result {
     // of klp_patch_object(): the handler sees func->transition before the new funcs.
     fence(Ordering::Release);
 
-    let result = patch.objects().filter(|obj| obj.is_loaded()).try_for_each(|obj| {
-        callbacks::klp_pre_patch_callback(obj).inspect_err(|_| {
-            pr_warn!("pre-patch callback failed for object '{}'\n", obj.display_name());
-        })?;
-        patch::klp_patch_object(obj).inspect_err(|_| {
-            pr_warn!("failed to patch object '{}'\n", obj.display_name());
-        })
-    });
+    let result = patch
+        .objects()
+        .filter(|obj| obj.is_loaded())
+        .try_for_each(|obj| {
+            callbacks::klp_pre_patch_callback(obj).inspect_err(|_| {
+                pr_warn!(
+                    "pre-patch callback failed for object '{}'\n",
+                    obj.display_name()
+                );
+            })?;
+            patch::klp_patch_object(obj).inspect_err(|_| {
+                pr_warn!("failed to patch object '{}'\n", obj.display_name());
+            })
+        });
     if let Err(e) = result {
         pr_warn!("failed to enable patch '{}'\n", patch.name());
         transition::klp_cancel_transition(guard);
@@ -560,7 +582,10 @@ pub unsafe extern "C" fn klp_enable_patch(patch: *mut bindings::klp_patch) -> c_
         return EINVAL.to_errno();
     }
     if !is_livepatch_module(patch.module()) {
-        pr_err!("module {} is not marked as a livepatch module\n", patch.name());
+        pr_err!(
+            "module {} is not marked as a livepatch module\n",
+            patch.name()
+        );
         return EINVAL.to_errno();
     }
     if klp_root_kobj().is_null() {
@@ -585,7 +610,8 @@ pub unsafe extern "C" fn klp_enable_patch(patch: *mut bindings::klp_patch) -> c_
     }
 
     klp_init_patch_early(patch);
-    let result = klp_init_patch(&guard, patch).and_then(|()| klp_enable_patch_locked(&guard, patch));
+    let result =
+        klp_init_patch(&guard, patch).and_then(|()| klp_enable_patch_locked(&guard, patch));
     match result {
         Ok(()) => 0,
         Err(e) => {

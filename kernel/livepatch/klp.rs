@@ -46,9 +46,9 @@ mod objects;
 mod patch;
 pub mod reloc;
 pub mod shadow;
-mod statics;
 mod stack;
 pub mod state;
+mod statics;
 mod sysfs;
 pub mod transition;
 
@@ -117,7 +117,12 @@ pub(crate) fn klp_for_each_patch(_locked: &KlpLocked) -> impl Iterator<Item = ob
     // SAFETY: `klp_patches` is a statically initialised list of `klp_patch`es linked by `list`,
     // changed only under `klp_mutex`, which the caller holds.
     // SAFETY: Patches on the list are accepted and live until freed, which unlinks them first.
-    unsafe { objects::linked(klp_patches_head(), core::mem::offset_of!(bindings::klp_patch, list)) }
+    unsafe {
+        objects::linked(
+            klp_patches_head(),
+            core::mem::offset_of!(bindings::klp_patch, list),
+        )
+    }
 }
 
 /// `WARN_ON(cond)`: a kernel warning with a backtrace if `cond` holds; returns `cond`.

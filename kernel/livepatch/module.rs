@@ -7,30 +7,45 @@
 //! init, and [`klp_module_going`] after its exit (or when its init failed).
 
 use crate::objects::{module_name, Object, Patch};
-use crate::{callbacks, init, klp_for_each_patch, patch, reloc, transition, warn_on, KlpLocked, KlpMutexGuard};
-use kernel::ffi::c_int;
+use crate::{
+    callbacks, init, klp_for_each_patch, patch, reloc, transition, warn_on, KlpLocked,
+    KlpMutexGuard,
+};
 use kernel::bindings;
 use kernel::error::{code::*, Result};
+use kernel::ffi::c_int;
 use kernel::prelude::*;
 
 /// The object of `patch` for the module named `name`, if it patches it.
 fn klp_module_object(patch: Patch, name: &[u8]) -> Option<Object> {
-    patch.objects().find(|obj| obj.is_module() && obj.display_name().as_bytes() == name)
+    patch
+        .objects()
+        .find(|obj| obj.is_module() && obj.display_name().as_bytes() == name)
 }
 
 /// Reverts the parts of the patches before `limit` (all when `None`) that patch `module`.
-fn klp_cleanup_module_patches_limited(guard: &KlpLocked, module: *mut bindings::module, limit: Option<Patch>) {
+fn klp_cleanup_module_patches_limited(
+    guard: &KlpLocked,
+    module: *mut bindings::module,
+    limit: Option<Patch>,
+) {
     // SAFETY: The module loader passes a live module.
     let name = unsafe { module_name(module) };
     for patch in klp_for_each_patch(guard) {
         if Some(patch) == limit {
             break;
         }
-        let Some(obj) = klp_module_object(patch, name.as_bytes()) else { continue };
+        let Some(obj) = klp_module_object(patch, name.as_bytes()) else {
+            continue;
+        };
         if transition::klp_transition_patch() != Some(patch) {
             callbacks::klp_pre_unpatch_callback(obj);
         }
-        pr_notice!("reverting patch '{}' on unloading module '{}'\n", patch.name(), name);
+        pr_notice!(
+            "reverting patch '{}' on unloading module '{}'\n",
+            patch.name(),
+            name
+        );
         patch::klp_unpatch_object(obj);
         callbacks::klp_post_unpatch_callback(obj);
         reloc::klp_clear_object_relocs(patch, obj);
@@ -39,7 +54,12 @@ fn klp_cleanup_module_patches_limited(guard: &KlpLocked, module: *mut bindings::
 }
 
 /// Applies `patch`'s object `obj` to the loading `module`.
-fn klp_module_apply(patch: Patch, obj: Object, module: *mut bindings::module, name: &CStr) -> Result {
+fn klp_module_apply(
+    patch: Patch,
+    obj: Object,
+    module: *mut bindings::module,
+    name: &CStr,
+) -> Result {
     obj.set_mod(module);
     init::klp_init_object_loaded(patch, obj).inspect_err(|e| {
         pr_warn!(
@@ -49,11 +69,24 @@ fn klp_module_apply(patch: Patch, obj: Object, module: *mut bindings::module, na
             e.to_errno()
         )
     })?;
-    pr_notice!("applying patch '{}' to loading module '{}'\n", patch.name(), name);
-    callbacks::klp_pre_patch_callback(obj)
-        .inspect_err(|_| pr_warn!("pre-patch callback failed for object '{}'\n", obj.display_name()))?;
+    pr_notice!(
+        "applying patch '{}' to loading module '{}'\n",
+        patch.name(),
+        name
+    );
+    callbacks::klp_pre_patch_callback(obj).inspect_err(|_| {
+        pr_warn!(
+            "pre-patch callback failed for object '{}'\n",
+            obj.display_name()
+        )
+    })?;
     patch::klp_patch_object(obj).inspect_err(|e| {
-        pr_warn!("failed to apply patch '{}' to module '{}' ({})\n", patch.name(), name, e.to_errno());
+        pr_warn!(
+            "failed to apply patch '{}' to module '{}' ({})\n",
+            patch.name(),
+            name,
+            e.to_errno()
+        );
         callbacks::klp_post_unpatch_callback(obj);
     })?;
     if transition::klp_transition_patch() != Some(patch) {
@@ -85,7 +118,9 @@ pub unsafe extern "C" fn klp_module_coming(module: *mut bindings::module) -> c_i
     unsafe { (*module).klp_alive = true };
 
     for patch in klp_for_each_patch(&guard) {
-        let Some(obj) = klp_module_object(patch, name.as_bytes()) else { continue };
+        let Some(obj) = klp_module_object(patch, name.as_bytes()) else {
+            continue;
+        };
         if let Err(e) = klp_module_apply(patch, obj, module, name) {
             // A patch that cannot be applied refuses the module.
             pr_warn!(

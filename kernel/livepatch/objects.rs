@@ -13,10 +13,10 @@
 //! for the few that the ftrace handler and the task-switching paths read locklessly: every
 //! access is therefore a volatile one, like C's `READ_ONCE()`/`WRITE_ONCE()`.
 
-use kernel::ffi::{c_char, c_ulong, c_void};
 use core::marker::PhantomData;
 use core::ptr::{addr_of_mut, NonNull};
 use kernel::bindings;
+use kernel::ffi::{c_char, c_ulong, c_void};
 use kernel::str::CStr;
 
 /// The entries of a `list_head` list of `T`s linked through the field at `offset`.
@@ -40,7 +40,12 @@ impl<T> Entries<T> {
     pub(crate) unsafe fn new(head: *mut bindings::list_head, offset: usize) -> Self {
         // SAFETY: `head` is an initialised list head (the function's safety requirement).
         let next = unsafe { (*head).next };
-        Self { head, next, offset, _entry: PhantomData }
+        Self {
+            head,
+            next,
+            offset,
+            _entry: PhantomData,
+        }
     }
 }
 
@@ -88,7 +93,10 @@ pub(crate) trait Handle: Copy {
 /// # Safety
 ///
 /// As [`Entries::new`]; the entries satisfy the type invariants of `H` during the walk.
-pub(crate) unsafe fn linked<H: Handle>(head: *mut bindings::list_head, offset: usize) -> impl Iterator<Item = H> {
+pub(crate) unsafe fn linked<H: Handle>(
+    head: *mut bindings::list_head,
+    offset: usize,
+) -> impl Iterator<Item = H> {
     // SAFETY: The function's safety requirement.
     let entries = unsafe { Entries::<H::C>::new(head, offset) };
     // SAFETY: The entries of the list are live (the function's safety requirement).
@@ -101,7 +109,10 @@ pub(crate) unsafe fn linked<H: Handle>(head: *mut bindings::list_head, offset: u
 /// # Safety
 ///
 /// `first` is null or the first entry of such an array, owned by a loaded patch module.
-unsafe fn static_array<H: Handle>(first: *mut H::C, is_end: fn(H) -> bool) -> impl Iterator<Item = H> {
+unsafe fn static_array<H: Handle>(
+    first: *mut H::C,
+    is_end: fn(H) -> bool,
+) -> impl Iterator<Item = H> {
     let mut next = first;
     core::iter::from_fn(move || {
         if next.is_null() {
@@ -277,14 +288,23 @@ impl Patch {
     pub(crate) fn objects(self) -> impl Iterator<Item = Object> {
         // SAFETY: `obj_list` is initialised by `klp_init_patch_early()` before any walk and
         // links `klp_object`s by `node`, live while their patch is.
-        unsafe { linked(self.obj_list(), core::mem::offset_of!(bindings::klp_object, node)) }
+        unsafe {
+            linked(
+                self.obj_list(),
+                core::mem::offset_of!(bindings::klp_object, node),
+            )
+        }
     }
 
     /// The objects of the patch module's static array (`klp_for_each_object_static`).
     pub(crate) fn objects_static(self) -> impl Iterator<Item = Object> {
         // SAFETY: `objs` is the patch module's array, ending with an entry without name and
         // funcs.
-        unsafe { static_array(self.objs(), |obj: Object| obj.funcs().is_null() && obj.name().is_null()) }
+        unsafe {
+            static_array(self.objs(), |obj: Object| {
+                obj.funcs().is_null() && obj.name().is_null()
+            })
+        }
     }
 }
 
@@ -331,7 +351,12 @@ impl Object {
     pub(crate) fn funcs_list(self) -> impl Iterator<Item = Func> {
         // SAFETY: `func_list` is initialised by `klp_init_object_early()` before any walk and
         // links `klp_func`s by `node`, live while their object is.
-        unsafe { linked(self.func_list(), core::mem::offset_of!(bindings::klp_func, node)) }
+        unsafe {
+            linked(
+                self.func_list(),
+                core::mem::offset_of!(bindings::klp_func, node),
+            )
+        }
     }
 
     /// The functions of the patch module's static array (`klp_for_each_func_static`).

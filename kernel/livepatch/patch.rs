@@ -13,12 +13,12 @@ use crate::model::state::KlpTransitionState;
 use crate::objects::{list_is_singular, Entries, Func, Object, Patch};
 use crate::statics::Static;
 use crate::{warn_on, warn_on_once};
-use kernel::ffi::{c_ulong, c_void};
 use core::ptr::{addr_of, addr_of_mut};
 use core::sync::atomic::{fence, Ordering};
-use kernel::alloc::{flags::GFP_KERNEL, flags::__GFP_ZERO, KBox};
+use kernel::alloc::{flags::__GFP_ZERO, flags::GFP_KERNEL, KBox};
 use kernel::bindings;
 use kernel::error::{code::*, to_result, Result};
+use kernel::ffi::{c_ulong, c_void};
 use kernel::prelude::*;
 
 /// A registered ftrace_ops and the stack of funcs for one old function (`struct klp_ops`).
@@ -72,7 +72,9 @@ pub(crate) fn klp_find_ops(old_func: *mut c_void) -> Option<*mut KlpOps> {
     // caller's requirement); every func_stack on it holds at least one func.
     unsafe {
         let mut ops = Entries::<KlpOps>::new(KLP_OPS.get(), core::mem::offset_of!(KlpOps, node));
-        ops.find(|&ops| Func::from_stack_node((*KlpOps::func_stack(ops)).next).old_func() == old_func)
+        ops.find(|&ops| {
+            Func::from_stack_node((*KlpOps::func_stack(ops)).next).old_func() == old_func
+        })
     }
 }
 
@@ -123,7 +125,11 @@ unsafe extern "C" fn klp_ftrace_handler(
             None
         };
         let next = KlpOps::next_func(ops, top);
-        let stack = StackTop { transition, nop: top.nop(), next_nop: next.map(|f| f.nop()) };
+        let stack = StackTop {
+            transition,
+            nop: top.nop(),
+            next_nop: next.map(|f| f.nop()),
+        };
         match klp_select_func(stack, task_state) {
             Selected::Top => Some(top.new_func()),
             Selected::Next => next.map(|f| f.new_func()),
@@ -143,7 +149,11 @@ unsafe extern "C" fn klp_ftrace_handler(
 const KLP_FTRACE_FLAGS: c_ulong = (bindings::FTRACE_OPS_FL_DYNAMIC
     | bindings::FTRACE_OPS_FL_IPMODIFY
     | bindings::FTRACE_OPS_FL_PERMANENT) as c_ulong
-    | if cfg!(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS) { 0 } else { bindings::FTRACE_OPS_FL_SAVE_REGS as c_ulong };
+    | if cfg!(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS) {
+        0
+    } else {
+        bindings::FTRACE_OPS_FL_SAVE_REGS as c_ulong
+    };
 
 /// Removes `func` from its func_stack, unregistering the ops when it was the last func.
 fn klp_unpatch_func(func: Func) {

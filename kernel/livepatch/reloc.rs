@@ -13,10 +13,10 @@
 
 use crate::model::klp_sym::{klp_parse_rela_section, klp_parse_sym, KlpSym};
 use crate::objects::{c_str, Object, Patch};
-use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
 use core::ptr::null;
 use kernel::bindings;
 use kernel::error::{code::*, to_result, Result};
+use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
 use kernel::prelude::*;
 
 /// The state of a kallsyms search (`struct klp_find_arg`).
@@ -37,7 +37,11 @@ unsafe extern "C" fn klp_match_callback(data: *mut c_void, addr: c_ulong) -> c_i
     c_int::from((args.pos != 0 && args.count == args.pos) || (args.pos == 0 && args.count > 1))
 }
 
-unsafe extern "C" fn klp_find_callback(data: *mut c_void, name: *const c_char, addr: c_ulong) -> c_int {
+unsafe extern "C" fn klp_find_callback(
+    data: *mut c_void,
+    name: *const c_char,
+    addr: c_ulong,
+) -> c_int {
     // SAFETY: `data` is the `KlpFindArg` of `klp_find_object_symbol()`; kallsyms passes a
     // symbol name.
     let matches = unsafe { (*data.cast::<KlpFindArg<'_>>()).name == c_str(name).as_bytes() };
@@ -50,10 +54,19 @@ unsafe extern "C" fn klp_find_callback(data: *mut c_void, name: *const c_char, a
 
 /// The address of symbol `name` at position `sympos` (0: the unique one) in `objname`
 /// (null: vmlinux).
-pub(crate) fn klp_find_object_symbol(objname: *const c_char, name: *const c_char, sympos: c_ulong) -> Result<c_ulong> {
+pub(crate) fn klp_find_object_symbol(
+    objname: *const c_char,
+    name: *const c_char,
+    sympos: c_ulong,
+) -> Result<c_ulong> {
     // SAFETY: Both are C strings of the patch module (or of the core's copies).
     let name_str = unsafe { c_str(name) };
-    let mut args = KlpFindArg { name: name_str.as_bytes(), addr: 0, count: 0, pos: sympos };
+    let mut args = KlpFindArg {
+        name: name_str.as_bytes(),
+        addr: 0,
+        count: 0,
+        pos: sympos,
+    };
     let data: *mut c_void = (&mut args as *mut KlpFindArg<'_>).cast();
     // SAFETY: The callbacks get `data`, a live `KlpFindArg`, during the calls only.
     unsafe {
@@ -77,9 +90,16 @@ pub(crate) fn klp_find_object_symbol(objname: *const c_char, name: *const c_char
     } else if args.count > 1 && sympos == 0 {
         // The C core prints "(null)" for vmlinux here.
         if objname.is_null() {
-            pr_err!("unresolvable ambiguity for symbol '{}' in object '(null)'\n", name_str);
+            pr_err!(
+                "unresolvable ambiguity for symbol '{}' in object '(null)'\n",
+                name_str
+            );
         } else {
-            pr_err!("unresolvable ambiguity for symbol '{}' in object '{}'\n", name_str, objname_str);
+            pr_err!(
+                "unresolvable ambiguity for symbol '{}' in object '{}'\n",
+                name_str,
+                objname_str
+            );
         }
     } else if sympos != args.count && sympos > 0 {
         pr_err!(
@@ -137,7 +157,12 @@ unsafe fn klp_resolve_symbols(
             pr_err!("symbol {} is not marked as a livepatch symbol\n", sym_name);
             return Err(EINVAL);
         }
-        let Some(KlpSym { objname, name, sympos }) = klp_parse_sym(sym_name.as_bytes()) else {
+        let Some(KlpSym {
+            objname,
+            name,
+            sympos,
+        }) = klp_parse_sym(sym_name.as_bytes())
+        else {
             pr_err!("symbol {} has an incorrectly formatted name\n", sym_name);
             return Err(EINVAL);
         };
@@ -154,7 +179,11 @@ unsafe fn klp_resolve_symbols(
             );
             return Err(EINVAL);
         }
-        let objname_ptr = if sym_vmlinux { null() } else { c_copy(&mut objname_buf, objname)? };
+        let objname_ptr = if sym_vmlinux {
+            null()
+        } else {
+            c_copy(&mut objname_buf, objname)?
+        };
         let addr = klp_find_object_symbol(objname_ptr, name_ptr, sympos as c_ulong)?;
         // SAFETY: `sym` is a symbol of the loaded module, written before the relocation.
         unsafe { (*sym).st_value = addr as u64 };
@@ -200,7 +229,9 @@ unsafe fn klp_write_section_relocs(
     unsafe {
         if apply {
             klp_resolve_symbols(sechdrs, strtab, symndx, sec, sec_objname)?;
-            to_result(bindings::apply_relocate_add(sechdrs, strtab, symndx, secndx, pmod))
+            to_result(bindings::apply_relocate_add(
+                sechdrs, strtab, symndx, secndx, pmod,
+            ))
         } else {
             bindings::clear_relocate_add(sechdrs, strtab, symndx, secndx, pmod);
             Ok(())
@@ -225,7 +256,11 @@ pub unsafe extern "C" fn klp_apply_section_relocs(
     objname: *const c_char,
 ) -> c_int {
     // SAFETY: The function's safety requirement.
-    let result = unsafe { klp_write_section_relocs(pmod, sechdrs, shstrtab, strtab, symndx, secndx, objname, true) };
+    let result = unsafe {
+        klp_write_section_relocs(
+            pmod, sechdrs, shstrtab, strtab, symndx, secndx, objname, true,
+        )
+    };
     match result {
         Ok(()) => 0,
         Err(e) => e.to_errno(),

@@ -10,9 +10,9 @@
 
 use crate::statics::Static;
 use crate::warn_on;
-use kernel::ffi::{c_int, c_ulong, c_void};
 use core::ptr::{addr_of_mut, null_mut};
 use kernel::bindings;
+use kernel::ffi::{c_int, c_ulong, c_void};
 
 /// log2 of the number of hash buckets.
 const KLP_SHADOW_HASH_BITS: u32 = 12;
@@ -28,7 +28,8 @@ struct KlpShadow {
 }
 
 // SAFETY: All-zero bucket heads are empty lists (`DEFINE_HASHTABLE()`).
-static KLP_SHADOW_HASH: Static<[bindings::hlist_head; 1 << KLP_SHADOW_HASH_BITS]> = unsafe { Static::zeroed() };
+static KLP_SHADOW_HASH: Static<[bindings::hlist_head; 1 << KLP_SHADOW_HASH_BITS]> =
+    unsafe { Static::zeroed() };
 
 extern "C" {
     /// Protects additions to and removals from the hash (`glue.c`).
@@ -40,7 +41,12 @@ fn klp_shadow_bucket(obj: *mut c_void) -> *mut bindings::hlist_head {
     const GOLDEN_RATIO_64: u64 = 0x61C8_8646_80B5_83EB;
     let hash = (obj as u64).wrapping_mul(GOLDEN_RATIO_64) >> (64 - KLP_SHADOW_HASH_BITS);
     // SAFETY: `hash` is below the number of buckets.
-    unsafe { KLP_SHADOW_HASH.get().cast::<bindings::hlist_head>().add(hash as usize) }
+    unsafe {
+        KLP_SHADOW_HASH
+            .get()
+            .cast::<bindings::hlist_head>()
+            .add(hash as usize)
+    }
 }
 
 /// The shadow variables of `obj`'s bucket (all of them may be other objects'), read as RCU
@@ -121,7 +127,13 @@ unsafe fn klp_shadow_get_or_alloc_inner(
     let exists = |data: *mut c_void| {
         if warn_on_exist {
             // SAFETY: The format takes a pointer (printed hashed) and an unsigned long.
-            unsafe { bindings::__warn_printk(c"Duplicate shadow variable <%p, %lx>\n".as_ptr().cast(), obj, id) };
+            unsafe {
+                bindings::__warn_printk(
+                    c"Duplicate shadow variable <%p, %lx>\n".as_ptr().cast(),
+                    obj,
+                    id,
+                )
+            };
             warn_on(true);
             null_mut()
         } else {
@@ -134,7 +146,9 @@ unsafe fn klp_shadow_get_or_alloc_inner(
         return exists(data);
     }
     // Allocate a new shadow variable before taking the lock.
-    let Some(total) = size.checked_add(core::mem::size_of::<KlpShadow>()) else { return null_mut() };
+    let Some(total) = size.checked_add(core::mem::size_of::<KlpShadow>()) else {
+        return null_mut();
+    };
     // SAFETY: A new allocation.
     let new: *mut KlpShadow =
         unsafe { bindings::krealloc(null_mut(), total, gfp_flags | bindings::__GFP_ZERO) }.cast();
@@ -159,7 +173,9 @@ unsafe fn klp_shadow_get_or_alloc_inner(
                 bindings::spin_unlock_irqrestore(addr_of_mut!(klp_shadow_lock), flags);
                 bindings::kfree(new.cast());
                 bindings::_printk(
-                    c"\x013livepatch: Failed to construct shadow variable <%p, %lx> (%d)\n".as_ptr().cast(),
+                    c"\x013livepatch: Failed to construct shadow variable <%p, %lx> (%d)\n"
+                        .as_ptr()
+                        .cast(),
                     obj,
                     id,
                     err,
@@ -235,11 +251,17 @@ unsafe fn klp_shadow_free_struct(shadow: *mut KlpShadow, dtor: bindings::klp_sha
 ///
 /// `dtor`, if any, does not sleep.
 #[no_mangle]
-pub unsafe extern "C" fn klp_shadow_free(obj: *mut c_void, id: c_ulong, dtor: bindings::klp_shadow_dtor_t) {
+pub unsafe extern "C" fn klp_shadow_free(
+    obj: *mut c_void,
+    id: c_ulong,
+    dtor: bindings::klp_shadow_dtor_t,
+) {
     // SAFETY: The hash is changed under `klp_shadow_lock`.
     unsafe {
         let flags = bindings::spin_lock_irqsave(addr_of_mut!(klp_shadow_lock));
-        if let Some(shadow) = klp_shadow_walk(klp_shadow_bucket(obj)).find(|&s| klp_shadow_match(s, obj, id)) {
+        if let Some(shadow) =
+            klp_shadow_walk(klp_shadow_bucket(obj)).find(|&s| klp_shadow_match(s, obj, id))
+        {
             klp_shadow_free_struct(shadow, dtor);
         }
         bindings::spin_unlock_irqrestore(addr_of_mut!(klp_shadow_lock), flags);

@@ -7,10 +7,10 @@
 //! (x86_64 with the ORC unwinder, ...) provide that through `stack_trace_save_tsk_reliable()`;
 //! elsewhere tasks switch only at kernel exit, in the idle loop, or by force.
 
-use kernel::ffi::{c_uint, c_ulong};
 use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::bindings;
 use kernel::error::{code::*, Result};
+use kernel::ffi::{c_uint, c_ulong};
 
 /// The deepest stack checked; deeper stacks are unreliable.
 const MAX_STACK_ENTRIES: usize = 100;
@@ -52,10 +52,13 @@ pub(crate) unsafe fn klp_with_reliable_stack<R>(
     }
     // SAFETY: The per-CPU buffer is allocated at init; preemption is disabled by the caller, so
     // this CPU's buffer is ours until we return.
-    let entries: *mut c_ulong = unsafe { bindings::raw_cpu_ptr(KLP_STACK_ENTRIES.load(Ordering::Acquire).cast()) }.cast();
+    let entries: *mut c_ulong =
+        unsafe { bindings::raw_cpu_ptr(KLP_STACK_ENTRIES.load(Ordering::Acquire).cast()) }.cast();
     // SAFETY: `task` is inactive or current (the function's safety requirement); the buffer has
     // `MAX_STACK_ENTRIES` entries.
-    let ret = unsafe { bindings::stack_trace_save_tsk_reliable(task, entries, MAX_STACK_ENTRIES as c_uint) };
+    let ret = unsafe {
+        bindings::stack_trace_save_tsk_reliable(task, entries, MAX_STACK_ENTRIES as c_uint)
+    };
     if ret < 0 {
         return Err(EINVAL);
     }

@@ -8,9 +8,9 @@
 use crate::model::states::{klp_is_state_compatible, KlpStateRef};
 use crate::objects::{Handle, Patch};
 use crate::{klp_for_each_patch, transition, warn_on_once, KlpLocked};
-use kernel::ffi::c_ulong;
 use core::ptr::null_mut;
 use kernel::bindings;
+use kernel::ffi::c_ulong;
 
 /// The states of `patch` (`klp_for_each_state`): its array ends with id 0.
 fn klp_states(patch: Patch) -> impl Iterator<Item = *mut bindings::klp_state> {
@@ -31,7 +31,12 @@ fn klp_states(patch: Patch) -> impl Iterator<Item = *mut bindings::klp_state> {
 /// The `(id, version)` of a state.
 fn state_ref(state: *mut bindings::klp_state) -> KlpStateRef {
     // SAFETY: A state of a patch module's array.
-    unsafe { KlpStateRef { id: (*state).id, version: (*state).version } }
+    unsafe {
+        KlpStateRef {
+            id: (*state).id,
+            version: (*state).version,
+        }
+    }
 }
 
 /// The state `id` of `patch`, or null.
@@ -40,10 +45,17 @@ fn state_ref(state: *mut bindings::klp_state) -> KlpStateRef {
 ///
 /// `patch` is a patch of a loaded livepatch module.
 #[no_mangle]
-pub unsafe extern "C" fn klp_get_state(patch: *mut bindings::klp_patch, id: c_ulong) -> *mut bindings::klp_state {
+pub unsafe extern "C" fn klp_get_state(
+    patch: *mut bindings::klp_patch,
+    id: c_ulong,
+) -> *mut bindings::klp_state {
     // SAFETY: The function's safety requirement.
-    let Some(patch) = (unsafe { Patch::from_raw(patch) }) else { return null_mut() };
-    klp_states(patch).find(|&state| state_ref(state).id == id).unwrap_or(null_mut())
+    let Some(patch) = (unsafe { Patch::from_raw(patch) }) else {
+        return null_mut();
+    };
+    klp_states(patch)
+        .find(|&state| state_ref(state).id == id)
+        .unwrap_or(null_mut())
 }
 
 /// The state `id` of the newest patch in use before the patch in transition, or null. For the
@@ -67,7 +79,9 @@ pub extern "C" fn klp_get_prev_state(id: c_ulong) -> *mut bindings::klp_state {
 pub(crate) fn klp_is_patch_compatible(guard: &KlpLocked, patch: Patch) -> bool {
     klp_for_each_patch(guard).all(|old| {
         klp_states(old).all(|old_state| {
-            let state = klp_states(patch).map(state_ref).find(|s| s.id == state_ref(old_state).id);
+            let state = klp_states(patch)
+                .map(state_ref)
+                .find(|s| s.id == state_ref(old_state).id);
             klp_is_state_compatible(patch.replace(), state, state_ref(old_state))
         })
     })

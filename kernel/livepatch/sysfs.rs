@@ -20,18 +20,22 @@
 use crate::objects::{Func, Handle, Object, Patch};
 use crate::statics::Static;
 use crate::{init, transition, KlpMutexGuard};
-use kernel::ffi::{c_char, c_int};
 use core::ptr::{addr_of, null, null_mut};
 use kernel::bindings;
 use kernel::error::{code::*, Result};
+use kernel::ffi::{c_char, c_int};
 
 type Attr = bindings::kobj_attribute;
 type Show = unsafe extern "C" fn(*mut bindings::kobject, *mut Attr, *mut c_char) -> isize;
-type Store =
-    unsafe extern "C" fn(*mut bindings::kobject, *mut Attr, *const c_char, usize) -> isize;
+type Store = unsafe extern "C" fn(*mut bindings::kobject, *mut Attr, *const c_char, usize) -> isize;
 
 /// A `struct kobj_attribute` (`__ATTR_RW` and friends).
-const fn kobj_attr(name: &'static core::ffi::CStr, mode: u16, show: Option<Show>, store: Option<Store>) -> Attr {
+const fn kobj_attr(
+    name: &'static core::ffi::CStr,
+    mode: u16,
+    show: Option<Show>,
+    store: Option<Store>,
+) -> Attr {
     // SAFETY: An all-zero attribute is valid: no name, no callbacks, no lockdep key.
     let mut attr: Attr = unsafe { core::mem::zeroed() };
     attr.attr.name = name.as_ptr().cast();
@@ -113,12 +117,20 @@ unsafe extern "C" fn enabled_store(
     store_result(result, count)
 }
 
-unsafe extern "C" fn enabled_show(kobj: *mut bindings::kobject, _attr: *mut Attr, buf: *mut c_char) -> isize {
+unsafe extern "C" fn enabled_show(
+    kobj: *mut bindings::kobject,
+    _attr: *mut Attr,
+    buf: *mut c_char,
+) -> isize {
     // SAFETY: A patch attribute and a show buffer.
     unsafe { emit_int(buf, patch_of(kobj).enabled()) }
 }
 
-unsafe extern "C" fn transition_show(kobj: *mut bindings::kobject, _attr: *mut Attr, buf: *mut c_char) -> isize {
+unsafe extern "C" fn transition_show(
+    kobj: *mut bindings::kobject,
+    _attr: *mut Attr,
+    buf: *mut c_char,
+) -> isize {
     // SAFETY: A patch attribute.
     let patch = unsafe { patch_of(kobj) };
     // SAFETY: A show buffer.
@@ -147,12 +159,20 @@ unsafe extern "C" fn force_store(
     count as isize
 }
 
-unsafe extern "C" fn replace_show(kobj: *mut bindings::kobject, _attr: *mut Attr, buf: *mut c_char) -> isize {
+unsafe extern "C" fn replace_show(
+    kobj: *mut bindings::kobject,
+    _attr: *mut Attr,
+    buf: *mut c_char,
+) -> isize {
     // SAFETY: A patch attribute and a show buffer.
     unsafe { emit_int(buf, patch_of(kobj).replace()) }
 }
 
-unsafe extern "C" fn patched_show(kobj: *mut bindings::kobject, _attr: *mut Attr, buf: *mut c_char) -> isize {
+unsafe extern "C" fn patched_show(
+    kobj: *mut bindings::kobject,
+    _attr: *mut Attr,
+    buf: *mut c_char,
+) -> isize {
     let offset = core::mem::offset_of!(bindings::klp_object, kobj);
     // SAFETY: This attribute belongs to object kobjects only, embedded in live objects.
     let obj = unsafe { Object::from_entry(kobj.byte_sub(offset).cast()) };
@@ -160,11 +180,19 @@ unsafe extern "C" fn patched_show(kobj: *mut bindings::kobject, _attr: *mut Attr
     unsafe { emit_int(buf, obj.patched()) }
 }
 
-static ENABLED_ATTR: Static<Attr> = Static::new(kobj_attr(c"enabled", 0o644, Some(enabled_show), Some(enabled_store)));
-static TRANSITION_ATTR: Static<Attr> = Static::new(kobj_attr(c"transition", 0o444, Some(transition_show), None));
+static ENABLED_ATTR: Static<Attr> = Static::new(kobj_attr(
+    c"enabled",
+    0o644,
+    Some(enabled_show),
+    Some(enabled_store),
+));
+static TRANSITION_ATTR: Static<Attr> =
+    Static::new(kobj_attr(c"transition", 0o444, Some(transition_show), None));
 static FORCE_ATTR: Static<Attr> = Static::new(kobj_attr(c"force", 0o200, None, Some(force_store)));
-static REPLACE_ATTR: Static<Attr> = Static::new(kobj_attr(c"replace", 0o444, Some(replace_show), None));
-static PATCHED_ATTR: Static<Attr> = Static::new(kobj_attr(c"patched", 0o444, Some(patched_show), None));
+static REPLACE_ATTR: Static<Attr> =
+    Static::new(kobj_attr(c"replace", 0o444, Some(replace_show), None));
+static PATCHED_ATTR: Static<Attr> =
+    Static::new(kobj_attr(c"patched", 0o444, Some(patched_show), None));
 
 /// The address of a static, as a C pointer, in a static initializer.
 macro_rules! ptr_of {
@@ -180,7 +208,8 @@ static PATCH_ATTRS: Static<[*mut bindings::attribute; 5]> = Static::new([
     ptr_of!(REPLACE_ATTR),
     null_mut(),
 ]);
-static OBJECT_ATTRS: Static<[*mut bindings::attribute; 2]> = Static::new([ptr_of!(PATCHED_ATTR), null_mut()]);
+static OBJECT_ATTRS: Static<[*mut bindings::attribute; 2]> =
+    Static::new([ptr_of!(PATCHED_ATTR), null_mut()]);
 
 /// An attribute group of `attrs` (`ATTRIBUTE_GROUPS()`).
 const fn attr_group(attrs: *mut *mut bindings::attribute) -> bindings::attribute_group {
@@ -190,10 +219,14 @@ const fn attr_group(attrs: *mut *mut bindings::attribute) -> bindings::attribute
     group
 }
 
-static PATCH_GROUP: Static<bindings::attribute_group> = Static::new(attr_group(ptr_of!(PATCH_ATTRS)));
-static OBJECT_GROUP: Static<bindings::attribute_group> = Static::new(attr_group(ptr_of!(OBJECT_ATTRS)));
-static PATCH_GROUPS: Static<[*const bindings::attribute_group; 2]> = Static::new([ptr_of!(PATCH_GROUP), null()]);
-static OBJECT_GROUPS: Static<[*const bindings::attribute_group; 2]> = Static::new([ptr_of!(OBJECT_GROUP), null()]);
+static PATCH_GROUP: Static<bindings::attribute_group> =
+    Static::new(attr_group(ptr_of!(PATCH_ATTRS)));
+static OBJECT_GROUP: Static<bindings::attribute_group> =
+    Static::new(attr_group(ptr_of!(OBJECT_ATTRS)));
+static PATCH_GROUPS: Static<[*const bindings::attribute_group; 2]> =
+    Static::new([ptr_of!(PATCH_GROUP), null()]);
+static OBJECT_GROUPS: Static<[*const bindings::attribute_group; 2]> =
+    Static::new([ptr_of!(OBJECT_GROUP), null()]);
 
 unsafe extern "C" fn klp_kobj_release_patch(kobj: *mut bindings::kobject) {
     // SAFETY: The release of a patch kobject; the patch lives until `finish` completes.
@@ -231,8 +264,10 @@ macro_rules! ktype {
     };
 }
 
-static KTYPE_PATCH: Static<bindings::kobj_type> = ktype!(klp_kobj_release_patch, ptr_of!(PATCH_GROUPS));
-static KTYPE_OBJECT: Static<bindings::kobj_type> = ktype!(klp_kobj_release_object, ptr_of!(OBJECT_GROUPS));
+static KTYPE_PATCH: Static<bindings::kobj_type> =
+    ktype!(klp_kobj_release_patch, ptr_of!(PATCH_GROUPS));
+static KTYPE_OBJECT: Static<bindings::kobj_type> =
+    ktype!(klp_kobj_release_object, ptr_of!(OBJECT_GROUPS));
 static KTYPE_FUNC: Static<bindings::kobj_type> = ktype!(klp_kobj_release_func, null_mut());
 
 /// The kobj_type of patches.
@@ -261,7 +296,9 @@ pub(crate) unsafe fn kobject_add_name(
     name: *const c_char,
 ) -> Result {
     // SAFETY: The function's safety requirement; the format takes one string.
-    kernel::error::to_result(unsafe { bindings::kobject_add(kobj, parent, c"%s".as_ptr().cast(), name) })
+    kernel::error::to_result(unsafe {
+        bindings::kobject_add(kobj, parent, c"%s".as_ptr().cast(), name)
+    })
 }
 
 /// `kobject_add(kobj, parent, "%s,%lu", name, sympos)`: a func's directory.

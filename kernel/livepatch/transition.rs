@@ -16,15 +16,17 @@ use crate::objects::{Func, Handle, Patch};
 use crate::patch::{klp_find_ops, KlpOps};
 use crate::statics::Static;
 use crate::{callbacks, init, klp_for_each_patch, stack, warn_on_once, KlpLocked, KlpMutexGuard};
-use kernel::ffi::{c_char, c_int, c_ulong, c_void};
 use core::ptr::{addr_of, addr_of_mut, null_mut};
 use core::sync::atomic::{fence, AtomicI32, AtomicPtr, AtomicU32, Ordering};
 use kernel::bindings;
 use kernel::error::code::*;
+use kernel::ffi::{c_char, c_int, c_ulong, c_void};
 use kernel::prelude::*;
 use kernel::tasklist::{for_each_possible_cpu, for_each_process_thread};
 
-pub(crate) use crate::model::state::{KLP_TRANSITION_IDLE, KLP_TRANSITION_PATCHED, KLP_TRANSITION_UNPATCHED};
+pub(crate) use crate::model::state::{
+    KLP_TRANSITION_IDLE, KLP_TRANSITION_PATCHED, KLP_TRANSITION_UNPATCHED,
+};
 
 /// `-EADDRINUSE`: a function of the transition is on the task's stack.
 const EADDRINUSE: c_int = -(bindings::EADDRINUSE as c_int);
@@ -130,7 +132,9 @@ fn set_patch_pending(task: *mut bindings::task_struct, pending: bool) {
 
 /// The transition to the target patch state is complete: cleans up the data structures.
 fn klp_complete_transition(guard: &KlpLocked) {
-    let Some(patch) = klp_transition_patch() else { return };
+    let Some(patch) = klp_transition_patch() else {
+        return;
+    };
     let target = klp_target_state();
     // SAFETY: The format takes two strings.
     unsafe {
@@ -225,7 +229,9 @@ pub unsafe extern "C" fn klp_update_patch_state(task: *mut bindings::task_struct
     // the klp_target_state read (writes in klp_init_transition() and klp_reverse_transition()),
     // and before a later func->transition read in the handler.
     // SAFETY: `task` is live (the function's safety requirement).
-    if unsafe { bindings::test_and_clear_tsk_thread_flag(task, bindings::TIF_PATCH_PENDING as c_int) } {
+    if unsafe {
+        bindings::test_and_clear_tsk_thread_flag(task, bindings::TIF_PATCH_PENDING as c_int)
+    } {
         set_patch_state(task, KLP_TARGET_STATE.load(Ordering::Relaxed));
     }
     // SAFETY: Paired with the disable above.
@@ -254,14 +260,19 @@ fn klp_stack_func_range(func: Func, target: c_int) -> (c_ulong, c_ulong) {
 /// the transition changes. On success, switches it.
 ///
 /// `arg` points to where the name of a function found on the stack is stored.
-unsafe extern "C" fn klp_check_and_switch_task(task: *mut bindings::task_struct, arg: *mut c_void) -> c_int {
+unsafe extern "C" fn klp_check_and_switch_task(
+    task: *mut bindings::task_struct,
+    arg: *mut c_void,
+) -> c_int {
     // SAFETY: `current` is always valid.
     let current = unsafe { bindings::get_current() };
     // SAFETY: `task` is live.
     if unsafe { bindings::task_curr(task) } != 0 && task != current {
         return EBUSY.to_errno();
     }
-    let Some(patch) = klp_transition_patch() else { return EINVAL.to_errno() };
+    let Some(patch) = klp_transition_patch() else {
+        return EINVAL.to_errno();
+    };
     let target = klp_target_state();
     // SAFETY: `task` is current or cannot run (`task_call_func()`), and preemption is disabled.
     let found = unsafe {
@@ -319,11 +330,23 @@ fn klp_try_switch_task(task: *mut bindings::task_struct) -> bool {
         0 => {}
         // SAFETY: The format takes two strings and an int.
         e if e == EBUSY.to_errno() => unsafe {
-            klp_debug!("klp_try_switch_task", "%s: %s:%d is running\n", func, comm, pid)
+            klp_debug!(
+                "klp_try_switch_task",
+                "%s: %s:%d is running\n",
+                func,
+                comm,
+                pid
+            )
         },
         // SAFETY: The format takes two strings and an int.
         e if e == EINVAL.to_errno() => unsafe {
-            klp_debug!("klp_try_switch_task", "%s: %s:%d has an unreliable stack\n", func, comm, pid)
+            klp_debug!(
+                "klp_try_switch_task",
+                "%s: %s:%d has an unreliable stack\n",
+                func,
+                comm,
+                pid
+            )
         },
         // SAFETY: The format takes two strings, an int and a string.
         e if e == EADDRINUSE => unsafe {
@@ -449,7 +472,9 @@ pub(crate) fn klp_try_complete_transition(guard: &KlpLocked) {
 
     // Done! Now clean up the data structures.
     klp_cond_resched_disable();
-    let Some(patch) = klp_transition_patch() else { return };
+    let Some(patch) = klp_transition_patch() else {
+        return;
+    };
     klp_complete_transition(guard);
 
     // Unused patches are freed here rather than in klp_complete_transition(), which also
@@ -496,7 +521,11 @@ pub(crate) fn klp_start_transition() {
     let target = klp_target_state();
     warn_on_once(target == KLP_TRANSITION_IDLE);
     if let Some(patch) = klp_transition_patch() {
-        pr_notice!("'{}': starting {} transition\n", patch.name(), klp_target_name(target));
+        pr_notice!(
+            "'{}': starting {} transition\n",
+            patch.name(),
+            klp_target_name(target)
+        );
     }
     for_each_task(|task| {
         if patch_state(task) != target {
@@ -511,7 +540,8 @@ pub(crate) fn klp_start_transition() {
 /// initial state, every func in transition.
 pub(crate) fn klp_init_transition(patch: Patch, state: c_int) {
     warn_on_once(klp_target_state() != KLP_TRANSITION_IDLE);
-    let initial = model::klp_initial_state(KlpTransitionState::from_raw(state)).map_or(KLP_TRANSITION_IDLE, |s| s as c_int);
+    let initial = model::klp_initial_state(KlpTransitionState::from_raw(state))
+        .map_or(KLP_TRANSITION_IDLE, |s| s as c_int);
 
     KLP_TRANSITION_PATCH.store(patch.as_ptr(), Ordering::Relaxed);
     // The target has no effect until the TIF_PATCH_PENDING flags are set.
@@ -548,7 +578,9 @@ pub(crate) fn klp_init_transition(patch: Patch, state: c_int) {
 /// Reverses the direction of the running transition, e.g. to cancel an enable or a disable
 /// that tasks block.
 pub(crate) fn klp_reverse_transition() {
-    let Some(patch) = klp_transition_patch() else { return };
+    let Some(patch) = klp_transition_patch() else {
+        return;
+    };
     let target = klp_target_state();
     let direction = if target == KLP_TRANSITION_PATCHED {
         c"patching to unpatching"
@@ -605,7 +637,9 @@ pub(crate) fn klp_force_transition(guard: &KlpLocked) {
     // SAFETY: Every task of the walks is live.
     for_each_task(|task| unsafe { klp_update_patch_state(task) });
 
-    let Some(patch) = klp_transition_patch() else { return };
+    let Some(patch) = klp_transition_patch() else {
+        return;
+    };
     // Patches being removed are marked forced: their modules are never put.
     if klp_target_state() == KLP_TRANSITION_UNPATCHED {
         patch.set_forced(true);

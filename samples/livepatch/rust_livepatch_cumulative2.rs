@@ -31,14 +31,12 @@ kernel::module_livepatch! {
 struct RustLivepatchCumulative2;
 
 impl Livepatch for RustLivepatchCumulative2 {
-    const PATCH: Patch = Patch::new(&[Object::vmlinux(&[
-        kernel::klp_func!(
-            cmdline_proc_show => fn cmdline(m: &SeqFile, _v: RawArg) -> i32 {
-                kernel::seq_print!(m, "cumulative patch 2\n");
-                0
-            }
-        ),
-    ])])
+    const PATCH: Patch = Patch::new(&[Object::vmlinux(&[kernel::klp_func!(
+        cmdline_proc_show => fn cmdline(m: &SeqFile, _v: RawArg) -> i32 {
+            kernel::seq_print!(m, "cumulative patch 2\n");
+            0
+        }
+    )])])
     .replace()
     .states(&[State::new(1, 2)]);
 }

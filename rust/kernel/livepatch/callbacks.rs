@@ -7,8 +7,8 @@
 //! object (the whole patch at enable, the module's load when it comes); `post_unpatch` runs only
 //! if `pre_patch` succeeded. See `Documentation/livepatch/callbacks.rst`.
 
-use crate::{bindings, error::Result, str::CStr, types::Opaque};
 use crate::ffi::c_int;
+use crate::{bindings, error::Result, str::CStr, types::Opaque};
 use core::fmt;
 
 /// The callbacks of an object; each defaults to doing nothing.
@@ -132,7 +132,8 @@ impl KlpObject {
     pub fn prev_state_version(&self, id: u64) -> Option<u32> {
         // SAFETY: the core's mutex is held while a callback runs, which `klp_get_prev_state()`
         // needs; the state it returns belongs to a patch in use and is only read here.
-        unsafe { bindings::klp_get_prev_state(id as crate::ffi::c_ulong).as_ref() }.map(|s| s.version)
+        unsafe { bindings::klp_get_prev_state(id as crate::ffi::c_ulong).as_ref() }
+            .map(|s| s.version)
     }
 }
 

@@ -35,8 +35,16 @@ impl Func {
     ///
     /// `new_func` is a function with the C prototype of `old_name`, for as long as the module
     /// is loaded.
-    pub const unsafe fn new(old_name: &'static CStr, old_sympos: usize, new_func: *const c_void) -> Self {
-        Func { old_name, old_sympos, new_func }
+    pub const unsafe fn new(
+        old_name: &'static CStr,
+        old_sympos: usize,
+        new_func: *const c_void,
+    ) -> Self {
+        Func {
+            old_name,
+            old_sympos,
+            new_func,
+        }
     }
 }
 
@@ -51,12 +59,20 @@ pub struct Object {
 impl Object {
     /// Patches `funcs` in vmlinux.
     pub const fn vmlinux(funcs: &'static [Func]) -> Self {
-        Object { name: None, funcs, callbacks: callbacks::NONE }
+        Object {
+            name: None,
+            funcs,
+            callbacks: callbacks::NONE,
+        }
     }
 
     /// Patches `funcs` in the module `name`, now or whenever it loads.
     pub const fn module(name: &'static CStr, funcs: &'static [Func]) -> Self {
-        Object { name: Some(name), funcs, callbacks: callbacks::NONE }
+        Object {
+            name: Some(name),
+            funcs,
+            callbacks: callbacks::NONE,
+        }
     }
 
     /// Runs the callbacks of `C` around the patching and unpatching of this object.
@@ -143,7 +159,11 @@ impl Patch {
             check_funcs(obj.funcs);
             i += 1;
         }
-        Patch { objs, states: &[], replace: false }
+        Patch {
+            objs,
+            states: &[],
+            replace: false,
+        }
     }
 
     /// Makes this a cumulative patch (`replace`): once it is enabled, every patch in use is

@@ -68,7 +68,9 @@ impl Registration {
             }
             obj_funcs.push(bindings::klp_func::zeroed(), GFP_KERNEL)?;
             let mut o = bindings::klp_object::zeroed();
-            o.name = obj.name.map_or(core::ptr::null(), |name| name.as_ptr().cast());
+            o.name = obj
+                .name
+                .map_or(core::ptr::null(), |name| name.as_ptr().cast());
             o.funcs = obj_funcs.as_mut_ptr();
             o.callbacks = obj.callbacks;
             objs.push(o, GFP_KERNEL)?;
@@ -90,7 +92,12 @@ impl Registration {
         patch.objs = objs.as_mut_ptr();
         patch.states = states.as_mut_ptr();
         patch.replace = desc.replace;
-        let mut reg = Registration { patch, _objs: objs, _funcs: funcs, _states: states };
+        let mut reg = Registration {
+            patch,
+            _objs: objs,
+            _funcs: funcs,
+            _states: states,
+        };
         // SAFETY: the patch and everything it points to is valid and stays in place until
         // `reg` is dropped, which happens only after the core released the patch (see the
         // type's documentation), or at once if enabling fails, after which the core does not

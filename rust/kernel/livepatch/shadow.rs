@@ -14,12 +14,12 @@
 //! `get` do not compile for it.
 
 use super::func::RawArg;
+use crate::ffi::{c_int, c_ulong, c_void};
 use crate::{
     alloc::Flags,
     bindings,
     error::{code::*, Result},
 };
-use crate::ffi::{c_int, c_ulong, c_void};
 use core::{
     marker::PhantomData,
     mem::{align_of, needs_drop, size_of},
@@ -79,7 +79,10 @@ impl<T: Send + Sync> Shadow<T> {
     pub const fn new(id: u64) -> Self {
         #[allow(clippy::let_unit_value)]
         let () = Self::CHECKS;
-        Shadow { id: id as c_ulong, _data: PhantomData }
+        Shadow {
+            id: id as c_ulong,
+            _data: PhantomData,
+        }
     }
 
     /// Attaches `value` to `obj`; `EEXIST` if `obj` already has one of this id (the core warns),
@@ -90,7 +93,12 @@ impl<T: Send + Sync> Shadow<T> {
 
     /// Attaches the value `init` makes to `obj`, unless it already has one; `ENOMEM` if it
     /// cannot be allocated. `init` runs under the core's shadow spinlock: it must not sleep.
-    pub fn get_or_alloc(&self, obj: impl ShadowKey, flags: Flags, init: impl FnOnce() -> T) -> Result {
+    pub fn get_or_alloc(
+        &self,
+        obj: impl ShadowKey,
+        flags: Flags,
+        init: impl FnOnce() -> T,
+    ) -> Result {
         self.get_or_alloc_with(obj, flags, init, false)
     }
 
@@ -110,7 +118,14 @@ impl<T: Send + Sync> Shadow<T> {
             if must_be_new {
                 bindings::klp_shadow_alloc(key, self.id, size, flags.as_raw(), ctor, ctor_data)
             } else {
-                bindings::klp_shadow_get_or_alloc(key, self.id, size, flags.as_raw(), ctor, ctor_data)
+                bindings::klp_shadow_get_or_alloc(
+                    key,
+                    self.id,
+                    size,
+                    flags.as_raw(),
+                    ctor,
+                    ctor_data,
+                )
             }
         };
         match data.is_null() {
@@ -172,7 +187,11 @@ impl<T: Send + Sync> Shadow<T> {
     }
 
     /// The core's destructor for `T`: none if `T` needs no drop.
-    const DTOR: bindings::klp_shadow_dtor_t = if needs_drop::<T>() { Some(dtor::<T>) } else { None };
+    const DTOR: bindings::klp_shadow_dtor_t = if needs_drop::<T>() {
+        Some(dtor::<T>)
+    } else {
+        None
+    };
 }
 
 /// The destructor of a shadow variable: drops its `T`.

@@ -26,5 +26,8 @@ kernel::klp_c_struct! {
 struct Bad;
 
 impl Livepatch for Bad {
-    const PATCH: Patch = Patch::new(&[Object::module(c"livepatch_shadow_mod", &[kernel::klp_func!(dummy_free => fn free(d: KBox<Dummy>) { drop(d) })])]);
+    const PATCH: Patch = Patch::new(&[Object::module(
+        c"livepatch_shadow_mod",
+        &[kernel::klp_func!(dummy_free => fn free(d: KBox<Dummy>) { drop(d) })],
+    )]);
 }

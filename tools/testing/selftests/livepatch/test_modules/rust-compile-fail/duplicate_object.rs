@@ -20,7 +20,11 @@ struct Bad;
 
 impl Livepatch for Bad {
     const PATCH: Patch = Patch::new(&[
-        Object::vmlinux(&[kernel::klp_func!(cmdline_proc_show => fn show(m: &SeqFile, _v: RawArg) -> i32 { kernel::seq_print!(m, "x\n"); 0 })]),
-        Object::vmlinux(&[kernel::klp_func!(meminfo_proc_show => fn show2(m: &SeqFile, _v: RawArg) -> i32 { kernel::seq_print!(m, "y\n"); 0 })]),
+        Object::vmlinux(&[
+            kernel::klp_func!(cmdline_proc_show => fn show(m: &SeqFile, _v: RawArg) -> i32 { kernel::seq_print!(m, "x\n"); 0 }),
+        ]),
+        Object::vmlinux(&[
+            kernel::klp_func!(meminfo_proc_show => fn show2(m: &SeqFile, _v: RawArg) -> i32 { kernel::seq_print!(m, "y\n"); 0 }),
+        ]),
     ]);
 }

@@ -18,4 +18,6 @@ kernel::module_livepatch! {
 
 struct Bad;
 
-impl Livepatch for Bad { const PATCH: Patch = Patch::new(&[]); }
+impl Livepatch for Bad {
+    const PATCH: Patch = Patch::new(&[]);
+}

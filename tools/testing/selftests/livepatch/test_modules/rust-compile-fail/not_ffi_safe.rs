@@ -19,5 +19,7 @@ kernel::module_livepatch! {
 struct Bad;
 
 impl Livepatch for Bad {
-    const PATCH: Patch = Patch::new(&[Object::vmlinux(&[kernel::klp_func!(cmdline_proc_show => fn show(m: &str, _v: RawArg) -> i32 { let _ = m; 0 })])]);
+    const PATCH: Patch = Patch::new(&[Object::vmlinux(&[
+        kernel::klp_func!(cmdline_proc_show => fn show(m: &str, _v: RawArg) -> i32 { let _ = m; 0 }),
+    ])]);
 }

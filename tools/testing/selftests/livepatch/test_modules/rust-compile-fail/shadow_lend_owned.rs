@@ -23,5 +23,7 @@ static OWNED: Shadow<KBox<u32>> = Shadow::new(1);
 struct Bad;
 
 impl Livepatch for Bad {
-    const PATCH: Patch = Patch::new(&[Object::vmlinux(&[kernel::klp_func!(cmdline_proc_show => fn show(m: &SeqFile, _v: RawArg) -> i32 { OWNED.with(m, |n| **n as i32).unwrap_or(0) })])]);
+    const PATCH: Patch = Patch::new(&[Object::vmlinux(&[
+        kernel::klp_func!(cmdline_proc_show => fn show(m: &SeqFile, _v: RawArg) -> i32 { OWNED.with(m, |n| **n as i32).unwrap_or(0) }),
+    ])]);
 }

@@ -53,4 +53,3 @@ impl Livepatch for TestKlpRustCallbacksDemo {
         .callbacks::<LogCallbacks>(),
     ]);
 }
-

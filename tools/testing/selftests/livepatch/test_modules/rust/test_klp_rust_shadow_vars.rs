@@ -34,17 +34,32 @@ impl kernel::Module for TestKlpRustShadowVars {
         COUNTER.alloc(&OBJ1, AtomicU32::new(10), GFP_KERNEL)?;
         pr_info!("alloc(obj1, counter=10): {:?}\n", count(&OBJ1));
         COUNTER.get_or_alloc(&OBJ1, GFP_KERNEL, || AtomicU32::new(99))?;
-        pr_info!("get_or_alloc(obj1, 99) keeps the first: {:?}\n", count(&OBJ1));
+        pr_info!(
+            "get_or_alloc(obj1, 99) keeps the first: {:?}\n",
+            count(&OBJ1)
+        );
         COUNTER.get_or_alloc(&OBJ2, GFP_KERNEL, || AtomicU32::new(30))?;
         pr_info!("get_or_alloc(obj2, 30) makes one: {:?}\n", count(&OBJ2));
         VALUE.alloc(&OBJ1, 20, GFP_KERNEL)?;
-        pr_info!("value(obj1) = {:?}, value(obj2) = {:?}\n", VALUE.get(&OBJ1), VALUE.get(&OBJ2));
+        pr_info!(
+            "value(obj1) = {:?}, value(obj2) = {:?}\n",
+            VALUE.get(&OBJ1),
+            VALUE.get(&OBJ2)
+        );
         COUNTER.with(&OBJ1, |c| c.fetch_add(5, Ordering::Relaxed));
         pr_info!("counter(obj1) + 5 = {:?}\n", count(&OBJ1));
         COUNTER.free(&OBJ1);
-        pr_info!("free(obj1): counter {:?}, value {:?}\n", count(&OBJ1), VALUE.get(&OBJ1));
+        pr_info!(
+            "free(obj1): counter {:?}, value {:?}\n",
+            count(&OBJ1),
+            VALUE.get(&OBJ1)
+        );
         COUNTER.free_all();
-        pr_info!("free_all(counter): obj2 {:?}, value(obj1) {:?}\n", count(&OBJ2), VALUE.get(&OBJ1));
+        pr_info!(
+            "free_all(counter): obj2 {:?}, value(obj1) {:?}\n",
+            count(&OBJ2),
+            VALUE.get(&OBJ1)
+        );
         VALUE.free_all();
         pr_info!("free_all(value): value(obj1) {:?}\n", VALUE.get(&OBJ1));
         Ok(TestKlpRustShadowVars)

@@ -29,13 +29,19 @@ macro_rules! state_test {
             fn pre_patch(obj: &KlpObject) -> Result {
                 match obj.prev_state_version(STATE_ID) {
                     Some(v) => pr_info!("pre_patch_callback: taking over state version {}\n", v),
-                    None => pr_info!("pre_patch_callback: setting up state version {}\n", $version),
+                    None => pr_info!(
+                        "pre_patch_callback: setting up state version {}\n",
+                        $version
+                    ),
                 }
                 Ok(())
             }
 
             fn post_unpatch(_obj: &KlpObject) {
-                pr_info!("post_unpatch_callback: state version {} released\n", $version);
+                pr_info!(
+                    "post_unpatch_callback: state version {} released\n",
+                    $version
+                );
             }
         }
 
