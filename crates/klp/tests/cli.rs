@@ -77,6 +77,12 @@ fn busy_scene(t: &FakeTree) {
     );
 }
 
+/// Asserts that `text` (a run's output) contains `part`, showing `text` if not.
+#[track_caller]
+fn has(text: &str, part: &str) {
+    assert!(text.contains(part), "{text}");
+}
+
 fn json(s: &str) -> serde_json::Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("bad JSON ({e}): {s}"))
 }
@@ -202,7 +208,7 @@ fn list_empty_and_without_livepatch_support() {
     std::fs::remove_dir_all(t.path("kernel/livepatch")).unwrap();
     let r = klp(&t, &["list"]);
     assert_eq!(r.code, 1);
-    assert!(r.err.contains("no livepatch support"), "{}", r.err);
+    has(&r.err, "no livepatch support");
     let r = klp(&t, &["list", "--json"]);
     assert_eq!(json(&r.out)["error"]["exit_code"], 1);
 }
@@ -215,23 +221,13 @@ fn status_shows_direction_and_tasks_remaining() {
     busy_scene(&t);
     let r = klp(&t, &["status", "test_klp_callbacks_demo"]);
     assert_eq!(r.code, 0, "{}", r.err);
-    assert!(
-        r.out.contains("state:       patching (in transition)"),
-        "{}",
-        r.out
+    has(&r.out, "state:       patching (in transition)");
+    has(
+        &r.out,
+        "transition:  1, patching: 1 of 3 tasks remaining (target patch_state 1)",
     );
-    assert!(
-        r.out
-            .contains("transition:  1, patching: 1 of 3 tasks remaining (target patch_state 1)"),
-        "{}",
-        r.out
-    );
-    assert!(r.out.contains("module:      loaded, refcnt 1"), "{}", r.out);
-    assert!(
-        r.out.contains("klp blockers test_klp_callbacks_demo"),
-        "{}",
-        r.out
-    );
+    has(&r.out, "module:      loaded, refcnt 1");
+    has(&r.out, "klp blockers test_klp_callbacks_demo");
 
     // Reverse it: now unpatching, and the two patched tasks block.
     t.set("kernel/livepatch/test_klp_callbacks_demo/enabled", "0");
@@ -263,11 +259,7 @@ fn status_of_all_and_of_an_unknown_patch() {
 
     let r = klp(&t, &["status", "nope"]);
     assert_eq!(r.code, 4);
-    assert!(
-        r.err.contains("unknown livepatch 'nope' (loaded: a, b)"),
-        "{}",
-        r.err
-    );
+    has(&r.err, "unknown livepatch 'nope' (loaded: a, b)");
     assert!(r.out.is_empty());
     let r = klp(&t, &["status", "nope", "--json"]);
     assert_eq!(r.code, 4);
@@ -344,13 +336,11 @@ fn wait_times_out_and_names_the_blocking_task() {
     let r = klp(&t, &["wait", "test_klp_callbacks_demo", "--timeout", "0.5"]);
     assert!(start.elapsed() >= Duration::from_millis(500));
     assert_eq!(r.code, 3, "{}", r.err);
-    assert!(
-        r.err
-            .contains("klp: patching 'test_klp_callbacks_demo': 1 task remaining"),
-        "{}",
-        r.err
+    has(
+        &r.err,
+        "klp: patching 'test_klp_callbacks_demo': 1 task remaining",
     );
-    assert!(r.err.contains("timed out after 0.5s"), "{}", r.err);
+    has(&r.err, "timed out after 0.5s");
     assert!(
         r.err.contains(
             "pid 77 tid 77 kworker/1:2: in busymod_work_func+0x2e/0x60 [test_klp_callbacks_busy]"
@@ -392,8 +382,8 @@ fn wait_returns_when_the_transition_ends() {
         r.out,
         "test_klp_callbacks_demo: transition complete (applied)\n"
     );
-    assert!(r.err.contains("1 task remaining"), "{}", r.err);
-    assert!(r.err.contains("0 tasks remaining"), "{}", r.err);
+    has(&r.err, "1 task remaining");
+    has(&r.err, "0 tasks remaining");
 }
 
 #[test]
@@ -429,12 +419,8 @@ fn disable_writes_0_and_enable_explains_einval() {
     t.fail("kernel/livepatch/p/enabled", "EINVAL");
     let r = klp(&t, &["enable", "p"]);
     assert_eq!(r.code, 1);
-    assert!(r.err.contains("Invalid argument (EINVAL)"), "{}", r.err);
-    assert!(
-        r.err.contains("a disabled patch cannot be re-enabled"),
-        "{}",
-        r.err
-    );
+    has(&r.err, "Invalid argument (EINVAL)");
+    has(&r.err, "a disabled patch cannot be re-enabled");
     assert_eq!(t.get("kernel/livepatch/p/enabled"), "0");
 }
 
@@ -445,11 +431,7 @@ fn enable_and_disable_report_ebusy_unknown_and_not_root() {
     t.fail("kernel/livepatch/p/enabled", "EBUSY");
     let r = klp(&t, &["disable", "p"]);
     assert_eq!(r.code, 5, "{}", r.err);
-    assert!(
-        r.err.contains("Device or resource busy (EBUSY)"),
-        "{}",
-        r.err
-    );
+    has(&r.err, "Device or resource busy (EBUSY)");
 
     assert_eq!(klp(&t, &["enable", "nope"]).code, 4);
     assert_eq!(klp(&t, &["disable", "nope"]).code, 4);
@@ -463,7 +445,7 @@ fn enable_and_disable_report_ebusy_unknown_and_not_root() {
     t.not_root();
     let r = klp(&t, &["disable", "p"]);
     assert_eq!(r.code, 6);
-    assert!(r.err.contains("requires root"), "{}", r.err);
+    has(&r.err, "requires root");
     // Reading needs no root.
     assert_eq!(klp(&t, &["list"]).code, 0);
 }
@@ -475,11 +457,9 @@ fn disable_refuses_while_another_transition_runs() {
     t.patch("p", true, false);
     let r = klp(&t, &["disable", "p"]);
     assert_eq!(r.code, 5);
-    assert!(
-        r.err
-            .contains("transition of 'test_klp_callbacks_demo' is still running"),
-        "{}",
-        r.err
+    has(
+        &r.err,
+        "transition of 'test_klp_callbacks_demo' is still running",
     );
     assert_eq!(t.get("kernel/livepatch/p/enabled"), "1");
 }
@@ -495,18 +475,9 @@ fn disable_waits_for_the_transition_and_times_out() {
         &["disable", "test_klp_callbacks_demo", "--timeout", "0.3"],
     );
     assert_eq!(r.code, 3, "{}", r.err);
-    assert!(
-        r.err.contains("reversing the patching transition"),
-        "{}",
-        r.err
-    );
-    assert!(
-        r.err
-            .contains("unpatching transition of 'test_klp_callbacks_demo'"),
-        "{}",
-        r.err
-    );
-    assert!(r.err.contains("pid 1 tid 1 systemd"), "{}", r.err);
+    has(&r.err, "reversing the patching transition");
+    has(&r.err, "unpatching transition of 'test_klp_callbacks_demo'");
+    has(&r.err, "pid 1 tid 1 systemd");
     assert_eq!(
         t.get("kernel/livepatch/test_klp_callbacks_demo/enabled"),
         "0"
@@ -535,7 +506,7 @@ fn enable_no_wait_returns_during_the_transition() {
     t.set("kernel/livepatch/test_klp_callbacks_demo/enabled", "0");
     let r = klp(&t, &["enable", "test_klp_callbacks_demo", "--no-wait"]);
     assert_eq!(r.code, 0, "{}", r.err);
-    assert!(r.out.contains("patching (not waiting"), "{}", r.out);
+    has(&r.out, "patching (not waiting");
 }
 
 // ------------------------------------------------------------ load
@@ -569,17 +540,8 @@ fn load_loads_a_livepatch_module_and_waits() {
     assert!(h.join().unwrap());
     assert_eq!(r.code, 0, "{}", r.err);
     assert_eq!(r.out, "test_klp_livepatch: applied\n");
-    assert!(
-        r.err.contains("klp: loaded 'test_klp_livepatch'"),
-        "{}",
-        r.err
-    );
-    assert!(
-        r.err
-            .contains("patching 'test_klp_livepatch': 1 task remaining"),
-        "{}",
-        r.err
-    );
+    has(&r.err, "klp: loaded 'test_klp_livepatch'");
+    has(&r.err, "patching 'test_klp_livepatch': 1 task remaining");
     assert!(
         t.calls().contains("finit_module test_klp_livepatch"),
         "{}",
@@ -591,7 +553,7 @@ fn load_loads_a_livepatch_module_and_waits() {
     // A second load of the same patch.
     let r = klp(&t, &["load", ko.to_str().unwrap()]);
     assert_eq!(r.code, 1);
-    assert!(r.err.contains("already loaded"), "{}", r.err);
+    has(&r.err, "already loaded");
 }
 
 #[test]
@@ -603,16 +565,10 @@ fn load_times_out_or_returns_early_with_no_wait() {
     t.task(5, 6, "stuck", 0, &["[<0>] f+0x1/0x10"]);
     let r = klp(&t, &["load", ko.to_str().unwrap(), "--timeout", "0.3"]);
     assert_eq!(r.code, 3, "{}", r.err);
-    assert!(
-        r.err.contains("module 'lp' loaded, but timed out"),
-        "{}",
-        r.err
-    );
-    assert!(
-        r.err
-            .contains("pid 5 tid 6 stuck: in f+0x1/0x10 (patched function f (vmlinux))"),
-        "{}",
-        r.err
+    has(&r.err, "module 'lp' loaded, but timed out");
+    has(
+        &r.err,
+        "pid 5 tid 6 stuck: in f+0x1/0x10 (patched function f (vmlinux))",
     );
 
     let (_d2, t2) = tree();
@@ -629,21 +585,17 @@ fn load_rejects_what_is_not_a_livepatch_module() {
     let plain = t.module_file("plain.ko", &["name=plain", "license=GPL"]);
     let r = klp(&t, &["load", plain.to_str().unwrap()]);
     assert_eq!(r.code, 1);
-    assert!(r.err.contains("not a livepatch module"), "{}", r.err);
+    has(&r.err, "not a livepatch module");
 
     let script = t.root().join("notelf.ko");
     std::fs::write(&script, "#!/bin/sh\n").unwrap();
     let r = klp(&t, &["load", script.to_str().unwrap()]);
     assert_eq!(r.code, 1);
-    assert!(r.err.contains("not an ELF file"), "{}", r.err);
+    has(&r.err, "not an ELF file");
 
     let r = klp(&t, &["load", t.root().join("missing.ko").to_str().unwrap()]);
     assert_eq!(r.code, 4);
-    assert!(
-        r.err.contains("No such file or directory (ENOENT)"),
-        "{}",
-        r.err
-    );
+    has(&r.err, "No such file or directory (ENOENT)");
 
     assert!(t.calls().is_empty(), "nothing may be loaded: {}", t.calls());
 }
@@ -657,11 +609,7 @@ fn load_reports_busy_and_permission() {
     t.fail(".klp-fake/finit_module", "EBUSY");
     let r = klp(&t, &["load", ko.to_str().unwrap()]);
     assert_eq!(r.code, 5, "{}", r.err);
-    assert!(
-        r.err.contains("another livepatch transition is running"),
-        "{}",
-        r.err
-    );
+    has(&r.err, "another livepatch transition is running");
     std::fs::remove_file(t.path(".klp-fake/finit_module.klp-fail")).unwrap();
 
     // klp sees the running transition itself and does not try.
@@ -706,7 +654,7 @@ fn unload_of_a_freed_patch_whose_module_remains() {
 
     let r = klp(&t, &["unload", "ordinary"]);
     assert_eq!(r.code, 1);
-    assert!(r.err.contains("not a livepatch module"), "{}", r.err);
+    has(&r.err, "not a livepatch module");
     assert!(t.path("module/ordinary").exists());
 
     let r = klp(&t, &["unload", "nothing"]);
@@ -720,8 +668,8 @@ fn unload_times_out_while_the_module_stays_in_use() {
     t.module("lp", 1, true); // a forced patch keeps its reference
     let r = klp(&t, &["unload", "lp", "--timeout", "0.3"]);
     assert_eq!(r.code, 3, "{}", r.err);
-    assert!(r.err.contains("still in use (refcnt 1)"), "{}", r.err);
-    assert!(r.err.contains("forced"), "{}", r.err);
+    has(&r.err, "still in use (refcnt 1)");
+    has(&r.err, "forced");
     assert!(t.path("module/lp").exists());
 }
 
@@ -735,9 +683,9 @@ fn force_asks_explains_and_writes_force() {
 
     let r = klp_in(&t, &["force", "test_klp_callbacks_demo"], "n\n");
     assert_eq!(r.code, 1);
-    assert!(r.err.contains("consistency model"), "{}", r.err);
-    assert!(r.err.contains("old and new code mixed"), "{}", r.err);
-    assert!(r.err.contains("can never be removed"), "{}", r.err);
+    has(&r.err, "consistency model");
+    has(&r.err, "old and new code mixed");
+    has(&r.err, "can never be removed");
     assert_eq!(std::fs::read_to_string(&force).unwrap(), "");
 
     // Confirmed on stdin; the fake kernel then completes the transition.
@@ -770,13 +718,13 @@ fn force_with_yes_and_when_nothing_to_force() {
         &["force", "test_klp_callbacks_demo", "--yes", "--no-wait"],
     );
     assert_eq!(r.code, 0, "{}", r.err);
-    assert!(r.err.contains("WARNING"), "{}", r.err);
+    has(&r.err, "WARNING");
     assert_eq!(t.get("kernel/livepatch/test_klp_callbacks_demo/force"), "1");
 
     t.patch("idle", true, false);
     let r = klp(&t, &["force", "idle", "--yes"]);
     assert_eq!(r.code, 1);
-    assert!(r.err.contains("nothing to force"), "{}", r.err);
+    has(&r.err, "nothing to force");
     assert_eq!(klp(&t, &["force", "ghost", "--yes"]).code, 4);
 }
 
