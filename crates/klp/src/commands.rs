@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The verbs.
 
+use crate::blocking::blocking_code;
 use crate::elf;
 use crate::error::{describe_io, Kind, KlpError, Result};
 use crate::kernel::Kernel;
 use crate::model::{self, Env, ModuleInfo, Patch};
+use crate::stack;
 use crate::tasks::{self, Blocker, Scan};
 use serde::Serialize;
 use std::fs::{self, File};
@@ -351,13 +353,15 @@ impl ProgressLine {
 }
 
 fn blockers_of(env: &Env, p: &Patch, scan: &Scan) -> Vec<Blocker> {
-    match p.target_state() {
-        Some(target) => scan
-            .blocking(target)
-            .map(|t| tasks::describe(&env.proc, t, p))
-            .collect(),
-        None => Vec::new(),
-    }
+    let Some(target) = p.target_state() else {
+        return Vec::new();
+    };
+    // The other patches tell which code blocks when patching over them.
+    let patches = model::list_patches(env).unwrap_or_else(|_| vec![p.clone()]);
+    let code = blocking_code(p, &stack::oldest_first(env, &patches));
+    scan.blocking(target)
+        .map(|t| tasks::describe(&env.proc, t, &code))
+        .collect()
 }
 
 fn blocker_summary(b: &Blocker) -> String {
@@ -1276,7 +1280,7 @@ mod tests {
             e.message
         );
         assert!(
-            e.message.contains("pid 9 tid 10 worker: in livepatch_cmdline_proc_show+0x1/0x2 [lp] (in the patch module lp)"),
+            e.message.contains("pid 9 tid 10 worker: in livepatch_cmdline_proc_show+0x1/0x2 [lp] (in the patch module lp (its new code, which unpatching replaces))"),
             "{}",
             e.message
         );

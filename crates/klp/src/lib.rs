@@ -6,12 +6,14 @@
 //! delete_module(2), and explains transitions that do not finish.
 //! See Documentation/livepatch/klp.rst.
 
+pub mod blocking;
 pub mod cli;
 pub mod commands;
 pub mod elf;
 pub mod error;
 pub mod kernel;
 pub mod model;
+pub mod stack;
 pub mod tasks;
 #[doc(hidden)]
 pub mod testkit;

@@ -90,6 +90,10 @@ pub struct Patch {
     pub transition: bool,
     /// `replace` (atomic replace); None on kernels older than 6.11.
     pub replace: Option<bool>,
+    /// `stack_order` (Linux 6.14): the patch's position on the function
+    /// stacks, 1 for the oldest; None on older kernels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack_order: Option<u64>,
     pub objects: Vec<Object>,
 }
 
@@ -273,6 +277,16 @@ pub fn read_patch(env: &Env, name: &str) -> Result<Patch> {
     let transition = rd("transition")?;
     let replace = read_opt_bool(&dir.join("replace"))
         .map_err(|e| patch_io_error(env, name, &dir.join("replace"), &e))?;
+    let stack_order = match read_attr(&dir.join("stack_order")) {
+        Ok(s) => Some(s.parse().map_err(|_| {
+            KlpError::error(format!(
+                "{}: unexpected value {s:?} (a number was expected)",
+                dir.join("stack_order").display()
+            ))
+        })?),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(patch_io_error(env, name, &dir.join("stack_order"), &e)),
+    };
 
     let mut names = subdirs(&dir).map_err(|e| patch_io_error(env, name, &dir, &e))?;
     // vmlinux first, then the modules by name.
@@ -303,6 +317,7 @@ pub fn read_patch(env: &Env, name: &str) -> Result<Patch> {
         enabled,
         transition,
         replace,
+        stack_order,
         objects,
     })
 }

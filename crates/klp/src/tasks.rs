@@ -7,7 +7,7 @@
 //! been initialised yet, or the transition is completing: it blocks nothing.
 //! Idle tasks (swapper/N) are not in /proc.
 
-use crate::model::Patch;
+use crate::blocking::{mark_frames, Blocking};
 use serde::Serialize;
 use std::fs;
 use std::io;
@@ -146,29 +146,6 @@ pub fn parse_frame(line: &str) -> Frame {
     }
 }
 
-/// Mark the frames in functions `patch` changes (the old code, checked when
-/// patching) or in the patch module itself (the new code, checked when
-/// unpatching).
-pub fn mark_frames(frames: &mut [Frame], patch: &Patch) {
-    for f in frames {
-        let Some(func) = f.function.as_deref() else {
-            continue;
-        };
-        let obj = f.module.as_deref().unwrap_or("vmlinux");
-        let changed = patch
-            .objects
-            .iter()
-            .any(|o| o.name == obj && o.functions.iter().any(|pf| pf.name == func));
-        if changed {
-            f.patched = true;
-            f.reason = Some(format!("patched function {func} ({obj})"));
-        } else if f.module.as_deref() == Some(patch.name.as_str()) {
-            f.patched = true;
-            f.reason = Some(format!("in the patch module {}", patch.name));
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Blocker {
     pub pid: i32,
@@ -189,8 +166,9 @@ impl Blocker {
     }
 }
 
-/// Comm and stack of a task that blocks `patch`.
-pub fn describe(proc: &Path, t: &TaskRef, patch: &Patch) -> Blocker {
+/// Comm and stack of a task that blocks a transition, its frames in
+/// `blocking` code marked.
+pub fn describe(proc: &Path, t: &TaskRef, blocking: &[Blocking]) -> Blocker {
     let dir = task_dir(proc, t.pid, t.tid);
     let comm = fs::read_to_string(dir.join("comm"))
         .map(|s| s.trim_end().to_string())
@@ -212,7 +190,7 @@ pub fn describe(proc: &Path, t: &TaskRef, patch: &Patch) -> Blocker {
             )),
         ),
     };
-    mark_frames(&mut stack, patch);
+    mark_frames(&mut stack, blocking);
     let in_patched_code = stack.iter().any(|f| f.patched);
     Blocker {
         pid: t.pid,
@@ -228,6 +206,7 @@ pub fn describe(proc: &Path, t: &TaskRef, patch: &Patch) -> Blocker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::blocking::blocking_code;
     use crate::model::read_patch;
     use crate::testkit::FakeTree;
 
@@ -263,40 +242,6 @@ mod tests {
     }
 
     #[test]
-    fn marks_old_and_new_code_frames() {
-        let t = FakeTree::temp();
-        t.patch("lp", true, true)
-            .object("vmlinux", true, &["cmdline_proc_show,1"])
-            .object("busy", true, &["busymod_work_func,1"]);
-        t.task(
-            5,
-            7,
-            "kworker/0:1",
-            0,
-            &[
-                "[<0>] msleep+0x2b/0x40",
-                "[<0>] busymod_work_func+0x2e/0x60 [busy]",
-                "[<0>] patched_work_func+0x1/0x2 [lp]",
-                "[<0>] cmdline_proc_show+0x1/0x2 [other]",
-                "[<0>] process_one_work+0x17b/0x330",
-            ],
-        );
-        let p = read_patch(&t.env(), "lp").unwrap();
-        let s = scan(&t.proc()).unwrap();
-        let task = s.blocking(1).next().unwrap();
-        let b = describe(&t.proc(), task, &p);
-        assert_eq!(b.comm, "kworker/0:1");
-        assert_eq!((b.pid, b.tid), (5, 7));
-        let marked: Vec<bool> = b.stack.iter().map(|f| f.patched).collect();
-        assert_eq!(marked, [false, true, true, false, false]);
-        assert!(b.in_patched_code);
-        assert_eq!(
-            b.culprit().unwrap().reason.as_deref(),
-            Some("patched function busymod_work_func (busy)")
-        );
-    }
-
-    #[test]
     fn unreadable_stack_is_reported_not_fatal() {
         let t = FakeTree::temp();
         t.patch("lp", true, true);
@@ -304,7 +249,7 @@ mod tests {
         std::fs::remove_file(task_dir(&t.proc(), 5, 5).join("stack")).unwrap();
         let p = read_patch(&t.env(), "lp").unwrap();
         let s = scan(&t.proc()).unwrap();
-        let b = describe(&t.proc(), &s.tasks[0], &p);
+        let b = describe(&t.proc(), &s.tasks[0], &blocking_code(&p, &[&p]));
         assert!(b.stack.is_empty());
         assert!(b.stack_error.unwrap().contains("cannot read"));
         assert!(!b.in_patched_code);

@@ -287,6 +287,72 @@ pid 77 tid 77 comm kworker/1:2 patch_state 0  <- in patched code
     assert_eq!(r.out, expected);
 }
 
+/// The patched frames `klp blockers` marks, as `* frame    <- reason` lines.
+fn marked_lines(out: &str) -> Vec<&str> {
+    out.lines().filter(|l| l.starts_with("  * ")).collect()
+}
+
+#[test]
+fn blockers_when_unpatching_mark_the_new_code_not_the_old() {
+    let (_d, t) = tree();
+    t.patch("lp", false, true)
+        .object("test_klp_callbacks_busy", true, &["busymod_work_func,1"]);
+    t.module("lp", 1, true);
+    t.task(
+        9,
+        9,
+        "kworker/0:1",
+        1,
+        &[
+            "[<0>] busymod_work_func+0x2e/0x60 [test_klp_callbacks_busy]",
+            "[<0>] livepatch_busymod_work_func+0x1/0x2 [lp]",
+        ],
+    );
+    let r = klp(&t, &["blockers", "lp"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(
+        marked_lines(&r.out),
+        [
+            "  * livepatch_busymod_work_func+0x1/0x2 [lp]    <- in the patch module lp \
+          (its new code, which unpatching replaces)"
+        ]
+    );
+}
+
+#[test]
+fn blockers_when_patching_over_a_patch_mark_its_new_code() {
+    let (_d, t) = tree();
+    t.patch("lp1", true, false)
+        .object("test_klp_callbacks_busy", true, &["busymod_work_func,1"]);
+    t.patch("lp2", true, true)
+        .object("test_klp_callbacks_busy", true, &["busymod_work_func,1"]);
+    // /proc/modules lists the newest module first: lp2 goes on top of lp1.
+    std::fs::write(
+        t.proc().join("modules"),
+        "lp2 16384 1 - Live 0x0 (K)\nlp1 16384 1 - Live 0x0 (K)\n",
+    )
+    .unwrap();
+    t.task(
+        9,
+        9,
+        "kworker/0:1",
+        0,
+        &[
+            "[<0>] busymod_work_func+0x2e/0x60 [test_klp_callbacks_busy]",
+            "[<0>] livepatch_busymod_work_func+0x1/0x2 [lp1]",
+        ],
+    );
+    let r = klp(&t, &["blockers", "lp2"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(
+        marked_lines(&r.out),
+        [
+            "  * livepatch_busymod_work_func+0x1/0x2 [lp1]    <- in the patch module lp1, \
+          whose version of busymod_work_func (test_klp_callbacks_busy) this patch replaces"
+        ]
+    );
+}
+
 #[test]
 fn blockers_json() {
     let (_d, t) = tree();
