@@ -205,6 +205,7 @@ where
         kernel,
         json: cli.json,
         poll: Duration::from_millis(100),
+        scan_every: Duration::from_secs(1),
         tty,
     };
     let mut io = Io { out, err, input };

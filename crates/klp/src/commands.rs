@@ -20,8 +20,10 @@ pub struct Ctx {
     pub kernel: Box<dyn Kernel>,
     /// `--json`: machine-readable output on stdout.
     pub json: bool,
-    /// How often a wait polls sysfs and procfs.
+    /// How often a wait polls the patch's `transition` attribute.
     pub poll: Duration,
+    /// How often a wait scans every task in procfs for its progress.
+    pub scan_every: Duration,
     /// stderr is a terminal: the progress display rewrites one line.
     pub tty: bool,
 }
@@ -446,33 +448,42 @@ pub fn wait_transition(
         inline: false,
         last: None,
     };
+    let mut last_scan: Option<Instant> = None;
     loop {
-        let p = match model::read_patch(&ctx.env, name) {
-            Ok(p) => p,
-            Err(e) if e.kind == Kind::NotFound => {
-                line.finish(io);
-                return Ok(Waited::Gone);
-            }
-            Err(e) => {
-                line.finish(io);
-                return Err(e);
-            }
-        };
-        let Some(target) = p.target_state() else {
-            line.finish(io);
-            return Ok(Waited::Done(p));
-        };
-        let scan = scan(&ctx.env)?;
+        // The cheap poll: one sysfs attribute.
+        let transition = model::read_attr(&ctx.env.patch_dir(name).join("transition"));
         let elapsed = start.elapsed();
-        line.update(io, &p, scan.remaining(target), scan.unreadable, elapsed);
-        if let Some(t) = timeout {
-            if elapsed >= t {
+        let timed_out = timeout.is_some_and(|t| elapsed >= t);
+        let scan_due = last_scan.is_none_or(|s| s.elapsed() >= ctx.scan_every);
+        let still_running = matches!(transition.as_deref().map(model::parse_bool), Ok(Some(true)));
+        if !still_running || timed_out || scan_due {
+            let p = match model::read_patch(&ctx.env, name) {
+                Ok(p) => p,
+                Err(e) if e.kind == Kind::NotFound => {
+                    line.finish(io);
+                    return Ok(Waited::Gone);
+                }
+                Err(e) => {
+                    line.finish(io);
+                    return Err(e);
+                }
+            };
+            let Some(target) = p.target_state() else {
+                line.finish(io);
+                return Ok(Waited::Done(p));
+            };
+            // The progress: every task of /proc, at most once per scan_every.
+            let scan = scan(&ctx.env)?;
+            last_scan = Some(Instant::now());
+            line.update(io, &p, scan.remaining(target), scan.unreadable, elapsed);
+            if timed_out {
                 line.finish(io);
                 return Err(timeout_error(&ctx.env, &p, &scan, elapsed));
             }
-            sleep(ctx.poll.min(t - elapsed));
-        } else {
-            sleep(ctx.poll);
+        }
+        match timeout {
+            Some(t) => sleep(ctx.poll.min(t.saturating_sub(elapsed))),
+            None => sleep(ctx.poll),
         }
     }
 }
@@ -998,6 +1009,7 @@ mod tests {
             kernel: Box::new(k),
             json: false,
             poll: Duration::from_millis(20),
+            scan_every: Duration::from_millis(20),
             tty: false,
         }
     }

@@ -438,7 +438,8 @@ fn wait_returns_when_the_transition_ends() {
         let t = FakeTree::at(&root);
         sleep(Duration::from_millis(400));
         t.set_task_state(77, 77, 1);
-        sleep(Duration::from_millis(600));
+        // The tasks are scanned once a second: at 0 s and 1 s here.
+        sleep(Duration::from_millis(1200));
         t.set("kernel/livepatch/test_klp_callbacks_demo/transition", "0");
     });
     let r = klp(&t, &["wait", "test_klp_callbacks_demo", "--timeout", "20"]);
@@ -801,4 +802,31 @@ fn fake_root_is_not_the_real_sys() {
     let (_d, t) = tree();
     assert!(!t.env().live);
     assert!(Path::new(env!("CARGO_BIN_EXE_klp")).exists());
+}
+
+#[test]
+fn wait_scans_the_tasks_at_most_once_a_second() {
+    let (_d, t) = tree();
+    busy_scene(&t);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let sysfs = t.sysfs();
+    let proc = t.proc();
+    let args = [
+        "klp".as_ref(),
+        "--sysfs-root".as_ref(),
+        sysfs.as_os_str(),
+        "--proc-root".as_ref(),
+        proc.as_os_str(),
+        "wait".as_ref(),
+        "test_klp_callbacks_demo".as_ref(),
+        "--timeout".as_ref(),
+        "0.8".as_ref(),
+    ];
+    // tty: the progress line is redrawn after each scan of the tasks.
+    let code = klp::main_with(args, &mut "".as_bytes(), &mut out, &mut err, true);
+    assert_eq!(code, 3);
+    let err = String::from_utf8_lossy(&err);
+    // One scan at the start, one at the timeout; polling every 100 ms
+    // reads only the transition attribute.
+    assert_eq!(err.matches("\r\x1b[K").count(), 2, "{err:?}");
 }
