@@ -104,31 +104,12 @@ impl fmt::Display for KlpError {
 
 impl std::error::Error for KlpError {}
 
-/// The symbolic name of an errno the tool cares about.
-pub fn errno_name(errno: i32) -> Option<&'static str> {
-    Some(match errno {
-        libc::EPERM => "EPERM",
-        libc::ENOENT => "ENOENT",
-        libc::ESRCH => "ESRCH",
-        libc::EIO => "EIO",
-        libc::ENOEXEC => "ENOEXEC",
-        libc::EAGAIN => "EAGAIN",
-        libc::ENOMEM => "ENOMEM",
-        libc::EACCES => "EACCES",
-        libc::EFAULT => "EFAULT",
-        libc::EBUSY => "EBUSY",
-        libc::EEXIST => "EEXIST",
-        libc::ENODEV => "ENODEV",
-        libc::ENOTDIR => "ENOTDIR",
-        libc::EISDIR => "EISDIR",
-        libc::EINVAL => "EINVAL",
-        libc::ENOSPC => "ENOSPC",
-        libc::EROFS => "EROFS",
-        libc::ENOSYS => "ENOSYS",
-        libc::EKEYREJECTED => "EKEYREJECTED",
-        libc::EBADMSG => "EBADMSG",
-        _ => return None,
-    })
+/// The symbolic name of an errno (`EBUSY`), from nix's table.
+pub fn errno_name(errno: i32) -> Option<String> {
+    match nix::errno::Errno::from_raw(errno) {
+        nix::errno::Errno::UnknownErrno => None,
+        e => Some(format!("{e:?}")),
+    }
 }
 
 /// The inverse of [`errno_name`]; also accepts a plain number.
@@ -137,7 +118,7 @@ pub fn parse_errno(s: &str) -> Option<i32> {
     if let Ok(n) = s.parse::<i32>() {
         return (n > 0).then_some(n);
     }
-    (1..200).find(|&n| errno_name(n) == Some(s))
+    (1..4096).find(|&n| errno_name(n).as_deref() == Some(s))
 }
 
 /// "Device or resource busy (EBUSY)" rather than "... (os error 16)".
@@ -204,5 +185,7 @@ mod tests {
         assert_eq!(parse_errno(" 22\n"), Some(libc::EINVAL));
         assert_eq!(parse_errno("EWHATEVER"), None);
         assert_eq!(parse_errno("0"), None);
+        assert_eq!(parse_errno("ENOKEY"), Some(libc::ENOKEY));
+        assert_eq!(errno_name(libc::ENOKEY).as_deref(), Some("ENOKEY"));
     }
 }

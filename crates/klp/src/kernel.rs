@@ -20,10 +20,10 @@
 //!   root check fail, and each call is logged to `<root>/.klp-fake/calls`.
 
 use crate::error::parse_errno;
+use nix::kmod::{DeleteModuleFlags, ModuleInitFlags};
 use std::ffi::CString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 pub trait Kernel {
@@ -55,43 +55,17 @@ impl Kernel for LiveKernel {
     }
 
     fn finit_module(&self, file: &File, _name: &str, params: &str) -> io::Result<()> {
-        let params = cstring(params)?;
-        // SAFETY: a valid fd and a NUL-terminated string that outlive the call.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_finit_module,
-                file.as_raw_fd(),
-                params.as_ptr(),
-                0 as libc::c_int,
-            )
-        };
-        if r == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
+        nix::kmod::finit_module(file, &cstring(params)?, ModuleInitFlags::empty())
+            .map_err(io::Error::from)
     }
 
     fn delete_module(&self, name: &str) -> io::Result<()> {
-        let name = cstring(name)?;
-        // SAFETY: a NUL-terminated string that outlives the call.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_delete_module,
-                name.as_ptr(),
-                libc::O_NONBLOCK as libc::c_uint,
-            )
-        };
-        if r == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
+        nix::kmod::delete_module(&cstring(name)?, DeleteModuleFlags::O_NONBLOCK)
+            .map_err(io::Error::from)
     }
 
     fn is_root(&self) -> bool {
-        // SAFETY: geteuid cannot fail.
-        unsafe { libc::geteuid() == 0 }
+        nix::unistd::geteuid().is_root()
     }
 }
 

@@ -830,3 +830,14 @@ fn wait_scans_the_tasks_at_most_once_a_second() {
     // reads only the transition attribute.
     assert_eq!(err.matches("\r\x1b[K").count(), 2, "{err:?}");
 }
+
+#[test]
+fn load_names_errnos_outside_a_hand_written_table() {
+    let (_d, t) = tree();
+    let ko = t.module_file("lp.ko", &["livepatch=Y", "name=lp"]);
+    t.fail(".klp-fake/finit_module", "ENOKEY");
+    let r = klp(&t, &["load", ko.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.err);
+    has(&r.err, "(ENOKEY)");
+    assert!(!r.err.contains("errno 126"), "{}", r.err);
+}
