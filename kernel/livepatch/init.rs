@@ -79,12 +79,6 @@ fn klp_func_ref<'a>(func: Func) -> KlpFuncRef<'a> {
     }
 }
 
-/// The func of `obj` that patches the same function as `old_func`.
-fn klp_find_func(obj: Object, old_func: Func) -> Option<Func> {
-    obj.funcs_list()
-        .find(|&func| replace::klp_is_same_func(&klp_func_ref(old_func), &klp_func_ref(func)))
-}
-
 /// The object of `patch` that patches the same object as `old_obj`.
 fn klp_find_object(patch: Patch, old_obj: Object) -> Option<Object> {
     patch
@@ -182,17 +176,18 @@ fn klp_alloc_func_nop(old_func: Func, obj: Object) -> Result {
     Ok(())
 }
 
-/// Adds nops to `patch` for the functions of `old_obj` that it does not patch.
+/// Adds nops to `patch` for the functions of `old_obj` that it does not patch, as
+/// [`replace::klp_add_object_nops`] decides.
 fn klp_add_object_nops(patch: Patch, old_obj: Object) -> Result {
     let obj = match klp_find_object(patch, old_obj) {
         Some(obj) => obj,
         None => klp_alloc_object_dynamic(old_obj.name(), patch)?,
     };
-    for old_func in old_obj.funcs_list() {
-        if klp_find_func(obj, old_func).is_none() {
-            klp_alloc_func_nop(old_func, obj)?;
-        }
-    }
+    replace::klp_add_object_nops(
+        old_obj.funcs_list().map(|f| (klp_func_ref(f), f)),
+        || obj.funcs_list().map(klp_func_ref),
+        |old_func| klp_alloc_func_nop(old_func, obj),
+    )?;
     Ok(())
 }
 
@@ -306,12 +301,8 @@ pub(crate) fn klp_free_patch_async(patch: Patch) {
 
 /// Frees the patches that `new_patch` replaced: every patch before it on `klp_patches`.
 pub(crate) fn klp_free_replaced_patches_async(guard: &KlpLocked, new_patch: Patch) {
-    for old_patch in klp_for_each_patch(guard) {
-        if old_patch == new_patch {
-            return;
-        }
-        klp_free_patch_async(old_patch);
-    }
+    replace::klp_replaced_patches(klp_for_each_patch(guard), &new_patch)
+        .for_each(klp_free_patch_async);
 }
 
 /// Unpatches the objects of the patches that `new_patch` replaced.
@@ -320,10 +311,7 @@ pub(crate) fn klp_free_replaced_patches_async(guard: &KlpLocked, new_patch: Patc
 /// to new code or, through nops, to the original code. A forced transition may leave the
 /// handler on a replaced patch's func; the patch modules are then never put.
 pub(crate) fn klp_unpatch_replaced_patches(guard: &KlpLocked, new_patch: Patch) {
-    for old_patch in klp_for_each_patch(guard) {
-        if old_patch == new_patch {
-            return;
-        }
+    for old_patch in replace::klp_replaced_patches(klp_for_each_patch(guard), &new_patch) {
         old_patch.set_enabled(false);
         patch::klp_unpatch_objects(old_patch, false);
     }

@@ -10,16 +10,18 @@
 //! Tasks also switch themselves on kernel exit ([`klp_update_patch_state`]) and in
 //! `cond_resched()` ([`__klp_sched_try_switch`]).
 
+use crate::model::callbacks::{klp_complete_callback, KlpCallback};
+use crate::model::func_stack::{klp_checked_func, KlpCheckedFunc};
+use crate::model::replace::klp_replaces_on_complete;
 use crate::model::state::KlpTransitionState;
-use crate::model::transition as model;
-use crate::objects::{Func, Handle, Patch};
+use crate::model::transition::{self as model, KlpSwitchError, KlpTask, SIGNALS_TIMEOUT};
+use crate::objects::{list_is_singular, Func, Handle, Patch};
 use crate::patch::{klp_find_ops, KlpOps};
 use crate::statics::Static;
 use crate::{callbacks, init, klp_for_each_patch, stack, warn_on_once, KlpLocked, KlpMutexGuard};
 use core::ptr::{addr_of, addr_of_mut, null_mut};
 use core::sync::atomic::{fence, AtomicI32, AtomicPtr, AtomicU32, Ordering};
 use kernel::bindings;
-use kernel::error::code::*;
 use kernel::ffi::{c_char, c_int, c_ulong, c_void};
 use kernel::prelude::*;
 use kernel::tasklist::{for_each_possible_cpu, for_each_process_thread};
@@ -27,12 +29,6 @@ use kernel::tasklist::{for_each_possible_cpu, for_each_process_thread};
 pub(crate) use crate::model::state::{
     KLP_TRANSITION_IDLE, KLP_TRANSITION_PATCHED, KLP_TRANSITION_UNPATCHED,
 };
-
-/// `-EADDRINUSE`: a function of the transition is on the task's stack.
-const EADDRINUSE: c_int = -(bindings::EADDRINUSE as c_int);
-
-/// Signals are sent to stragglers every this many retries.
-const SIGNALS_TIMEOUT: u32 = 15;
 
 /// The patch in transition, null when none is.
 static KLP_TRANSITION_PATCH: AtomicPtr<bindings::klp_patch> = AtomicPtr::new(null_mut());
@@ -99,33 +95,48 @@ fn for_each_task(mut f: impl FnMut(*mut bindings::task_struct)) {
     for_each_possible_cpu(|cpu| f(unsafe { bindings::idle_task(cpu as c_int) }));
 }
 
-/// Whether `task` has `TIF_PATCH_PENDING` (`klp_patch_pending()`).
-fn klp_patch_pending(task: *mut bindings::task_struct) -> bool {
-    // SAFETY: `task` is live (the walks and `current`).
-    unsafe { bindings::test_tsk_thread_flag(task, bindings::TIF_PATCH_PENDING as c_int) }
-}
+/// A live task, as the model's [`KlpTask`]: `task->patch_state` and `TIF_PATCH_PENDING`.
+///
+/// # Invariants
+///
+/// The task is live while the handle is used: it comes from a task walk under `tasklist_lock`
+/// or RCU, is current, an idle task, or the child `copy_process()` is creating.
+struct Task(*mut bindings::task_struct);
 
-/// `task->patch_state`.
-fn patch_state(task: *mut bindings::task_struct) -> c_int {
-    // SAFETY: `task` is live.
-    unsafe { addr_of!((*task).patch_state).read_volatile() }
-}
+impl KlpTask for Task {
+    fn patch_state(&self) -> c_int {
+        // SAFETY: The task is live (type invariant); the state is read as C reads it
+        // (`READ_ONCE()`), since the handler of another CPU may read it concurrently.
+        unsafe { addr_of!((*self.0).patch_state).read_volatile() }
+    }
 
-/// Sets `task->patch_state`.
-fn set_patch_state(task: *mut bindings::task_struct, state: c_int) {
-    // SAFETY: `task` is live; the state is written as the C core writes it.
-    unsafe { addr_of_mut!((*task).patch_state).write_volatile(state) }
-}
+    fn set_patch_state(&mut self, state: c_int) {
+        // SAFETY: The task is live (type invariant); written as C writes it (`WRITE_ONCE()`).
+        unsafe { addr_of_mut!((*self.0).patch_state).write_volatile(state) }
+    }
 
-/// Sets or clears `TIF_PATCH_PENDING` of `task`.
-fn set_patch_pending(task: *mut bindings::task_struct, pending: bool) {
-    let flag = bindings::TIF_PATCH_PENDING as c_int;
-    // SAFETY: `task` is live; thread flags are atomic bits.
-    unsafe {
-        if pending {
-            bindings::set_tsk_thread_flag(task, flag)
-        } else {
-            bindings::clear_tsk_thread_flag(task, flag)
+    fn patch_pending(&self) -> bool {
+        // SAFETY: The task is live (type invariant); thread flags are atomic bits.
+        unsafe { bindings::test_tsk_thread_flag(self.0, bindings::TIF_PATCH_PENDING as c_int) }
+    }
+
+    fn set_patch_pending(&mut self, pending: bool) {
+        let flag = bindings::TIF_PATCH_PENDING as c_int;
+        // SAFETY: The task is live (type invariant); thread flags are atomic bits.
+        unsafe {
+            if pending {
+                bindings::set_tsk_thread_flag(self.0, flag)
+            } else {
+                bindings::clear_tsk_thread_flag(self.0, flag)
+            }
+        }
+    }
+
+    fn test_and_clear_patch_pending(&mut self) -> bool {
+        // SAFETY: The task is live (type invariant). The atomic test-and-clear is also a full
+        // barrier, which `klp_update_patch_state()` relies on.
+        unsafe {
+            bindings::test_and_clear_tsk_thread_flag(self.0, bindings::TIF_PATCH_PENDING as c_int)
         }
     }
 }
@@ -146,7 +157,7 @@ fn klp_complete_transition(guard: &KlpLocked) {
         )
     };
 
-    if patch.replace() && target == KLP_TRANSITION_PATCHED {
+    if klp_replaces_on_complete(patch.replace(), target) {
         init::klp_unpatch_replaced_patches(guard, patch);
         init::klp_discard_nops(patch);
     }
@@ -170,18 +181,17 @@ fn klp_complete_transition(guard: &KlpLocked) {
     }
 
     for_each_task(|task| {
-        warn_on_once(klp_patch_pending(task));
-        set_patch_state(task, KLP_TRANSITION_IDLE);
+        warn_on_once(model::klp_complete_task(&mut Task(task)));
     });
 
     for obj in patch.objects() {
         if !obj.is_loaded() {
             continue;
         }
-        if target == KLP_TRANSITION_PATCHED {
-            callbacks::klp_post_patch_callback(obj);
-        } else if target == KLP_TRANSITION_UNPATCHED {
-            callbacks::klp_post_unpatch_callback(obj);
+        match klp_complete_callback(target) {
+            Some(KlpCallback::PostPatch) => callbacks::klp_post_patch_callback(obj),
+            Some(KlpCallback::PostUnpatch) => callbacks::klp_post_unpatch_callback(obj),
+            _ => {}
         }
     }
 
@@ -228,53 +238,54 @@ pub unsafe extern "C" fn klp_update_patch_state(task: *mut bindings::task_struct
     // The test-and-clear is also a read barrier: it orders the TIF_PATCH_PENDING read before
     // the klp_target_state read (writes in klp_init_transition() and klp_reverse_transition()),
     // and before a later func->transition read in the handler.
-    // SAFETY: `task` is live (the function's safety requirement).
-    if unsafe {
-        bindings::test_and_clear_tsk_thread_flag(task, bindings::TIF_PATCH_PENDING as c_int)
-    } {
-        set_patch_state(task, KLP_TARGET_STATE.load(Ordering::Relaxed));
-    }
+    // `task` is live (the function's safety requirement).
+    model::klp_update_patch_state(&mut Task(task), klp_target_state);
     // SAFETY: Paired with the disable above.
     unsafe { bindings::preempt_enable_notrace() };
 }
 
 /// The address range that must not be on a task's stack for `func` to switch: the function
-/// the task would leave.
+/// the task would leave, as [`klp_checked_func`] decides.
 fn klp_stack_func_range(func: Func, target: c_int) -> (c_ulong, c_ulong) {
-    if target == KLP_TRANSITION_UNPATCHED {
-        // The to-be-unpatched function: the func itself.
-        return (func.new_func() as c_ulong, func.new_size());
-    }
-    // The to-be-patched function: the previous func, or the original.
+    let original = (func.old_func() as c_ulong, func.old_size());
+    // A func of a patched object is on the func_stack of its ops.
     let Some(ops) = klp_find_ops(func.old_func()) else {
-        return (func.old_func() as c_ulong, func.old_size());
+        return original;
     };
-    // SAFETY: `ops` is live and `func` is on its func_stack (its object is patched).
-    match unsafe { KlpOps::next_func(ops, func) } {
-        Some(prev) => (prev.new_func() as c_ulong, prev.new_size()),
-        None => (func.old_func() as c_ulong, func.old_size()),
+    // SAFETY: `ops` is live; its func_stack is an initialised list, unchanged during a
+    // transition.
+    let singular = unsafe { list_is_singular(KlpOps::func_stack(ops)) };
+    let checked = |f: Func| (f.new_func() as c_ulong, f.new_size());
+    match klp_checked_func(target, singular) {
+        KlpCheckedFunc::Func => checked(func),
+        KlpCheckedFunc::Original => original,
+        // SAFETY: `ops` is live and `func` is on its func_stack.
+        KlpCheckedFunc::Prev => unsafe { KlpOps::next_func(ops, func) }.map_or(original, checked),
     }
 }
 
-/// Checks whether `task` may switch: its stack must be reliable and hold no function that
-/// the transition changes. On success, switches it.
+/// What [`klp_check_and_switch_task`] is given and gives back, through `task_call_func()`.
+struct SwitchCheck {
+    /// `klp_target_state`, as read by the caller.
+    target: c_int,
+    /// The verdict.
+    verdict: Result<(), KlpSwitchError>,
+    /// The name of the function found on the stack, for [`KlpSwitchError::FuncOnStack`].
+    old_name: *const c_char,
+}
+
+/// The verdict on the stack of `task`: it must be reliable and hold no function that the
+/// transition changes; else the function found on it.
 ///
-/// `arg` points to where the name of a function found on the stack is stored.
-unsafe extern "C" fn klp_check_and_switch_task(
+/// # Safety
+///
+/// `task` is current, or cannot run during the call (`task_call_func()`).
+unsafe fn klp_check_stack(
     task: *mut bindings::task_struct,
-    arg: *mut c_void,
-) -> c_int {
-    // SAFETY: `current` is always valid.
-    let current = unsafe { bindings::get_current() };
-    // SAFETY: `task` is live.
-    if unsafe { bindings::task_curr(task) } != 0 && task != current {
-        return EBUSY.to_errno();
-    }
-    let Some(patch) = klp_transition_patch() else {
-        return EINVAL.to_errno();
-    };
-    let target = klp_target_state();
-    // SAFETY: `task` is current or cannot run (`task_call_func()`), and preemption is disabled.
+    target: c_int,
+) -> Result<(), (KlpSwitchError, Option<Func>)> {
+    let patch = klp_transition_patch().ok_or((KlpSwitchError::UnreliableStack, None))?;
+    // SAFETY: The function's safety requirement.
     let found = unsafe {
         stack::klp_with_reliable_stack(task, |entries| {
             patch.objects().filter(|obj| obj.patched()).find_map(|obj| {
@@ -286,50 +297,77 @@ unsafe extern "C" fn klp_check_and_switch_task(
         })
     };
     match found {
-        Err(e) => e.to_errno(),
-        Ok(Some(func)) => {
-            // SAFETY: `arg` is the caller's `*const c_char` slot.
-            unsafe { *arg.cast::<*const c_char>() = func.old_name() };
-            EADDRINUSE
-        }
-        Ok(None) => {
-            set_patch_pending(task, false);
-            set_patch_state(task, target);
-            0
-        }
+        Err(_) => Err((KlpSwitchError::UnreliableStack, None)),
+        Ok(Some(func)) => Err((KlpSwitchError::FuncOnStack, Some(func))),
+        Ok(None) => Ok(()),
     }
 }
 
-/// Tries to switch `task` to the target patch state safely. Fails if it is running, sleeping
-/// on a to-be-patched or to-be-unpatched function, or if its stack is unreliable.
-fn klp_try_switch_task(task: *mut bindings::task_struct) -> bool {
-    // Already switched over?
-    if patch_state(task) == klp_target_state() {
-        return true;
-    }
-    // Without reliable stack traces, tasks switch by other means (e.g. at kernel exit).
-    if !stack::klp_have_reliable_stack() {
-        return false;
-    }
-    let mut old_name: *const c_char = c"".as_ptr().cast();
-    let arg: *mut c_void = addr_of_mut!(old_name).cast();
-    // SAFETY: `current` is always valid.
-    let current = unsafe { bindings::get_current() };
-    let ret = if task == current {
-        // SAFETY: Current, with preemption disabled by the callers.
-        unsafe { klp_check_and_switch_task(current, arg) }
+/// Switches `task` if it is not running elsewhere and its stack allows
+/// ([`model::klp_check_and_switch_task`]); the callback of `task_call_func()`.
+///
+/// # Safety
+///
+/// `task` is current, or `task_call_func()` keeps it from running; `arg` points to the
+/// caller's [`SwitchCheck`].
+unsafe extern "C" fn klp_check_and_switch_task(
+    task: *mut bindings::task_struct,
+    arg: *mut c_void,
+) -> c_int {
+    // SAFETY: `arg` is the caller's `SwitchCheck`, not otherwise used during the call.
+    let check = unsafe { &mut *arg.cast::<SwitchCheck>() };
+    // SAFETY: `current` is always valid; `task` is live.
+    let running = unsafe { bindings::task_curr(task) != 0 && task != bindings::get_current() };
+    let verdict = if running {
+        Err(KlpSwitchError::Running)
     } else {
-        // SAFETY: `task` is live; `task_call_func()` keeps it from running during the check.
-        unsafe { bindings::task_call_func(task, Some(klp_check_and_switch_task), arg) }
+        // SAFETY: `task` is current or cannot run (the function's safety requirement).
+        unsafe { klp_check_stack(task, check.target) }.map_err(|(e, func)| {
+            if let Some(func) = func {
+                check.old_name = func.old_name();
+            }
+            e
+        })
     };
+    check.verdict = model::klp_check_and_switch_task(&mut Task(task), check.target, verdict);
+    0
+}
+
+/// Tries to switch `task` to the target patch state safely ([`model::klp_try_switch_task`]).
+/// Fails if it is running, sleeping on a to-be-patched or to-be-unpatched function, or if its
+/// stack is unreliable.
+fn klp_try_switch_task(task: *mut bindings::task_struct) -> bool {
+    let target = klp_target_state();
+    let reliable = stack::klp_have_reliable_stack();
+    let mut old_name: *const c_char = c"".as_ptr().cast();
+    let verdict = model::klp_try_switch_task(&mut Task(task), target, reliable, |_| {
+        let mut check = SwitchCheck {
+            target,
+            verdict: Ok(()),
+            old_name,
+        };
+        let arg: *mut c_void = addr_of_mut!(check).cast();
+        // SAFETY: `current` is always valid.
+        if task == unsafe { bindings::get_current() } {
+            // SAFETY: Current, with preemption disabled by the callers.
+            unsafe { klp_check_and_switch_task(task, arg) };
+        } else {
+            // SAFETY: `task` is live; `task_call_func()` keeps it from running during the
+            // check, and `arg` is the `SwitchCheck` above.
+            unsafe { bindings::task_call_func(task, Some(klp_check_and_switch_task), arg) };
+        }
+        old_name = check.old_name;
+        check.verdict
+    });
 
     // SAFETY: `comm` is a NUL-terminated array of the live task.
     let (comm, pid) = unsafe { ((*task).comm.as_ptr(), (*task).pid) };
     let func: *const c_char = c"klp_try_switch_task".as_ptr().cast();
-    match ret {
-        0 => {}
+    match verdict {
+        // Without reliable stack traces, tasks switch by other means (e.g. at kernel exit).
+        Ok(()) | Err(KlpSwitchError::NoReliableStacktrace) => {}
         // SAFETY: The format takes two strings and an int.
-        e if e == EBUSY.to_errno() => unsafe {
+        Err(KlpSwitchError::Running) => unsafe {
             klp_debug!(
                 "klp_try_switch_task",
                 "%s: %s:%d is running\n",
@@ -339,7 +377,7 @@ fn klp_try_switch_task(task: *mut bindings::task_struct) -> bool {
             )
         },
         // SAFETY: The format takes two strings and an int.
-        e if e == EINVAL.to_errno() => unsafe {
+        Err(KlpSwitchError::UnreliableStack) => unsafe {
             klp_debug!(
                 "klp_try_switch_task",
                 "%s: %s:%d has an unreliable stack\n",
@@ -349,7 +387,7 @@ fn klp_try_switch_task(task: *mut bindings::task_struct) -> bool {
             )
         },
         // SAFETY: The format takes two strings, an int and a string.
-        e if e == EADDRINUSE => unsafe {
+        Err(KlpSwitchError::FuncOnStack) => unsafe {
             klp_debug!(
                 "klp_try_switch_task",
                 "%s: %s:%d is sleeping on function %s\n",
@@ -359,19 +397,8 @@ fn klp_try_switch_task(task: *mut bindings::task_struct) -> bool {
                 old_name
             )
         },
-        // SAFETY: The format takes a string, an int, a string and an int.
-        e => unsafe {
-            klp_debug!(
-                "klp_try_switch_task",
-                "%s: Unknown error code (%d) when trying to switch %s:%d\n",
-                func,
-                e,
-                comm,
-                pid
-            )
-        },
     }
-    ret == 0
+    verdict.is_ok()
 }
 
 /// Tries to switch current from `cond_resched()`, where `klp_mutex` might deadlock.
@@ -382,13 +409,13 @@ fn klp_try_switch_task(task: *mut bindings::task_struct) -> bool {
 pub extern "C" fn __klp_sched_try_switch() {
     // SAFETY: `current` is always valid.
     let current = unsafe { bindings::get_current() };
-    if !klp_patch_pending(current) {
+    if !Task(current).patch_pending() {
         return;
     }
     // SAFETY: Paired with the enable below.
     unsafe { bindings::preempt_disable() };
     // Current may have been patched between the check above and preempt_disable().
-    if klp_patch_pending(current) {
+    if Task(current).patch_pending() {
         // Order the TIF_PATCH_PENDING read before the klp_target_state read; the write barriers
         // are in klp_init_transition() and klp_reverse_transition().
         fence(Ordering::Acquire);
@@ -405,7 +432,7 @@ fn klp_send_signals() {
         pr_notice!("signaling remaining tasks\n");
     }
     for_each_process_thread(|task| {
-        if !klp_patch_pending(task) {
+        if !Task(task).patch_pending() {
             return;
         }
         // A small race: the task may switch meanwhile, and the action is then meaningless but
@@ -446,10 +473,9 @@ pub(crate) fn klp_try_complete_transition(guard: &KlpLocked) {
                 // SAFETY: `cpu` is online.
                 unsafe { bindings::wake_up_if_idle(cpu as c_int) };
             }
-        } else if patch_state(task) != klp_target_state() {
+        } else {
             // Offline idle tasks can switch immediately.
-            set_patch_pending(task, false);
-            set_patch_state(task, klp_target_state());
+            model::klp_switch_offline_task(&mut Task(task), klp_target_state());
         }
     });
     // SAFETY: Paired with the lock above.
@@ -528,9 +554,7 @@ pub(crate) fn klp_start_transition() {
         );
     }
     for_each_task(|task| {
-        if patch_state(task) != target {
-            set_patch_pending(task, true);
-        }
+        model::klp_start_task(&mut Task(task), target);
     });
     klp_cond_resched_enable();
     KLP_SIGNALS_CNT.store(0, Ordering::Relaxed);
@@ -557,8 +581,7 @@ pub(crate) fn klp_init_transition(patch: Patch, state: c_int) {
     };
 
     for_each_task(|task| {
-        warn_on_once(patch_state(task) != KLP_TRANSITION_IDLE);
-        set_patch_state(task, initial);
+        warn_on_once(model::klp_init_task(&mut Task(task), initial));
     });
 
     // Order the patch_state writes before the func->transition writes, so that the handler
@@ -599,7 +622,7 @@ pub(crate) fn klp_reverse_transition() {
 
     // Clear every TIF_PATCH_PENDING against races with klp_update_patch_state() and
     // __klp_sched_try_switch() running in parallel, and wait until they all saw it.
-    for_each_task(|task| set_patch_pending(task, false));
+    for_each_task(|task| Task(task).set_patch_pending(false));
     klp_synchronize_transition();
 
     // All patching stopped: prepare the reverse transition.
@@ -623,8 +646,7 @@ pub(crate) fn klp_reverse_transition() {
 pub unsafe extern "C" fn klp_copy_process(child: *mut bindings::task_struct) {
     // SAFETY: `current` is always valid.
     let current = unsafe { bindings::get_current() };
-    set_patch_pending(child, klp_patch_pending(current));
-    set_patch_state(child, patch_state(current));
+    model::klp_copy_process(&mut Task(child), &Task(current));
 }
 
 /// Drops `TIF_PATCH_PENDING` of every task on the administrator's request, forcing the

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::func_stack::{FuncStack, KlpFunc};
 use common::{op, Sim};
 use klp_model::func_stack::*;
 use klp_model::state::{KlpTransitionState, KLP_TRANSITION_IDLE, KLP_TRANSITION_UNPATCHED};

@@ -4,7 +4,7 @@
 //! use.
 //!
 //! When it is initialised, it gets a nop func for every function that a patch in use
-//! patches and that it does not (`klp_add_nops()`): a nop makes the function run its original
+//! patches and that it does not, object by object: a nop makes the function run its original
 //! code, so during the transition each task runs either the old patches or the new one.
 //! Once the transition to `PATCHED` completes, the replaced patches (those before it on
 //! `klp_patches`) are disabled and unpatched, and the nops discarded: only the new patch is
@@ -46,55 +46,47 @@ pub fn klp_is_same_func(old_func: &KlpFuncRef<'_>, func: &KlpFuncRef<'_>) -> boo
     old_func.old_name == func.old_name && klp_sympos_match(old_func.old_sympos, func.old_sympos)
 }
 
-/// Whether `func` patches the function of `old_func`, objects included.
-pub fn klp_patches_same(old_func: &KlpFuncRef<'_>, func: &KlpFuncRef<'_>) -> bool {
-    klp_is_same_object(old_func.objname, func.objname) && klp_is_same_func(old_func, func)
-}
-
-/// Decides the nops of a replace patch (`klp_add_nops()`).
+/// Adds the nops of a replace patch for the funcs of one object of a patch in use
+/// (`klp_add_object_nops()`).
 ///
-/// `installed` are the funcs of the patches in use, in `klp_patches` order (patch, object,
-/// func); `new` the funcs of the new patch, whose objects have distinct names (the kernel
-/// refuses the patch otherwise). Sets `nops[i]` if `installed[i]` gets a nop: no func of
-/// the new patch, nor a nop added before, patches its function. A nop takes the object,
-/// name and position of its `installed` func. Returns the number of nops, `None` if `nops`
-/// and `installed` differ in length.
+/// `old_funcs` are that object's funcs, each with what identifies it (its object is compared
+/// separately, so `objname` is not read); `new_funcs()` lists the funcs of the new patch's
+/// object of the same name, the nops added so far included. A func gets a nop (`add_nop`)
+/// if no func of `new_funcs()` patches its function. Returns the number of nops added, or
+/// the first error of `add_nop`, which stops the walk.
 ///
 /// # Examples
 ///
 /// ```
-/// use klp_model::replace::{klp_add_nops, KlpFuncRef};
+/// use klp_model::replace::{klp_add_object_nops, KlpFuncRef};
+/// use std::cell::RefCell;
 /// let f = |name: &'static [u8], old_sympos| KlpFuncRef { objname: None, old_name: name, old_sympos };
-/// let installed = [f(b"a", 0), f(b"b", 0), f(b"b", 1), f(b"c", 2)];
-/// let new = [f(b"a", 1)];
-/// let mut nops = [false; 4];
-/// assert_eq!(klp_add_nops(&installed, &new, &mut nops), Some(2));
-/// assert_eq!(nops, [false, true, false, true]);
+/// let new = RefCell::new(vec![f(b"a", 1)]);
+/// let old = [f(b"a", 0), f(b"b", 0), f(b"b", 1), f(b"c", 2)];
+/// let added = klp_add_object_nops(
+///     old.iter().map(|r| (*r, *r)),
+///     || new.borrow().clone().into_iter(),
+///     |r| Ok::<(), ()>(new.borrow_mut().push(r)),
+/// );
+/// assert_eq!(added, Ok(2));
+/// assert_eq!(new.borrow()[1..], [f(b"b", 0), f(b"c", 2)]);
 /// ```
-pub fn klp_add_nops(
-    installed: &[KlpFuncRef<'_>],
-    new: &[KlpFuncRef<'_>],
-    nops: &mut [bool],
-) -> Option<usize> {
-    if nops.len() != installed.len() {
-        return None;
-    }
+pub fn klp_add_object_nops<'a, T, E, I>(
+    old_funcs: impl IntoIterator<Item = (KlpFuncRef<'a>, T)>,
+    new_funcs: impl Fn() -> I,
+    mut add_nop: impl FnMut(T) -> Result<(), E>,
+) -> Result<usize, E>
+where
+    I: Iterator<Item = KlpFuncRef<'a>>,
+{
     let mut count = 0usize;
-    for (i, old_func) in installed.iter().enumerate() {
-        let patched = new.iter().any(|func| klp_patches_same(old_func, func));
-        let nopped = || {
-            let earlier = installed.iter().zip(nops.iter()).take(i);
-            earlier
-                .filter(|&(_, &nop)| nop)
-                .any(|(nop, _)| klp_patches_same(old_func, nop))
-        };
-        let needs_nop = !patched && !nopped();
-        if let Some(slot) = nops.get_mut(i) {
-            *slot = needs_nop;
+    for (old_func, handle) in old_funcs {
+        if !new_funcs().any(|func| klp_is_same_func(&old_func, &func)) {
+            add_nop(handle)?;
+            count = count.saturating_add(1);
         }
-        count = count.saturating_add(usize::from(needs_nop));
     }
-    Some(count)
+    Ok(count)
 }
 
 /// Whether completing a transition of a patch to `target` takes over from the patches

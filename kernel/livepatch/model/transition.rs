@@ -189,11 +189,15 @@ pub fn klp_start_task<T: KlpTask + ?Sized>(task: &mut T, target: c_int) {
     }
 }
 
-/// Switches a pending `task` to `target` (`klp_update_patch_state()`: kernel exit, the idle
+/// Switches a pending `task` to the target (`klp_update_patch_state()`: kernel exit, the idle
 /// loop, force). `task` is current or inactive.
-pub fn klp_update_patch_state<T: KlpTask + ?Sized>(task: &mut T, target: c_int) {
+///
+/// `target` reads `klp_target_state`, after the pending flag was cleared: in the kernel the
+/// test-and-clear orders the two reads against `klp_init_transition()` and
+/// `klp_reverse_transition()`, which write the target before setting the flags.
+pub fn klp_update_patch_state<T: KlpTask + ?Sized>(task: &mut T, target: impl FnOnce() -> c_int) {
     if task.test_and_clear_patch_pending() {
-        task.set_patch_state(target);
+        task.set_patch_state(target());
     }
 }
 
@@ -420,11 +424,11 @@ impl KlpTransition {
     /// (`klp_force_transition()`).
     pub fn klp_force_transition<S: KlpTasks + ?Sized>(&mut self, tasks: &mut S) {
         let target = self.klp_target_state;
-        tasks.for_each_task(|task| klp_update_patch_state(task, target));
+        tasks.for_each_task(|task| klp_update_patch_state(task, || target));
     }
 
     /// [`klp_update_patch_state`] with the current target.
     pub fn klp_update_patch_state<T: KlpTask + ?Sized>(&self, task: &mut T) {
-        klp_update_patch_state(task, self.klp_target_state);
+        klp_update_patch_state(task, || self.klp_target_state);
     }
 }

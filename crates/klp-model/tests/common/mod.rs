@@ -9,9 +9,11 @@
 #![allow(dead_code)]
 
 use klp_model::callbacks::{klp_complete_callback, KlpCallback, KlpCallbacks};
-use klp_model::func_stack::{FuncStack, KlpFunc};
+pub mod func_stack;
+
+use func_stack::{FuncStack, KlpFunc};
 use klp_model::replace::{
-    klp_add_nops, klp_replaced_patches, klp_replaces_on_complete, KlpFuncRef,
+    klp_add_object_nops, klp_replaced_patches, klp_replaces_on_complete, KlpFuncRef,
 };
 use klp_model::state::{
     KlpTransitionState, KLP_TRANSITION_IDLE, KLP_TRANSITION_PATCHED, KLP_TRANSITION_UNPATCHED,
@@ -21,7 +23,7 @@ use klp_model::transition::{
     klp_copy_process, KlpSwitchError, KlpTask, KlpTaskState, KlpTransition, KlpTryComplete,
 };
 use proptest::prelude::*;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -550,23 +552,15 @@ impl Sim {
 
     // core.c
 
+    /// `klp_add_nops()`: the model's `klp_add_object_nops()` for every object of the patches
+    /// in use, into the new patch's object of that name (a dynamic one if it has none).
     fn klp_add_nops(&self, patch: &mut SimPatch) {
-        let installed: Vec<(FuncSpec, KlpFuncRef<'static>)> = self
-            .patches
-            .iter()
-            .flat_map(|p| p.funcs())
-            .map(|f| (f.0.spec.clone(), f.0.spec.func_ref()))
-            .collect();
-        let old: Vec<KlpFuncRef<'static>> = installed.iter().map(|(_, r)| *r).collect();
-        let new: Vec<KlpFuncRef<'static>> = patch.funcs().map(|f| f.0.spec.func_ref()).collect();
-        let mut nops = vec![false; old.len()];
-        klp_add_nops(&old, &new, &mut nops).expect("lengths match");
-        for ((spec, _), _) in installed.iter().zip(&nops).filter(|(_, &nop)| nop) {
-            let oi = match patch.objects.iter().position(|o| o.obj == spec.obj) {
+        for old_obj in self.patches.iter().flat_map(|p| &p.objects) {
+            let oi = match patch.objects.iter().position(|o| o.obj == old_obj.obj) {
                 Some(oi) => oi,
                 None => {
                     patch.objects.push(SimObject {
-                        obj: spec.obj,
+                        obj: old_obj.obj,
                         dynamic: true,
                         funcs: Vec::new(),
                         patched: false,
@@ -576,15 +570,32 @@ impl Sim {
                     patch.objects.len() - 1
                 }
             };
-            let func = SimFunc {
-                patch: patch.id,
-                addr: spec.addr(),
-                spec: spec.clone(),
-                nop: true,
-                transition: Cell::new(false),
-                patched: Cell::new(false),
-            };
-            patch.objects[oi].funcs.push(FuncRef(Rc::new(func)));
+            let id = patch.id;
+            let funcs = RefCell::new(std::mem::take(&mut patch.objects[oi].funcs));
+            let added = klp_add_object_nops(
+                old_obj
+                    .funcs
+                    .iter()
+                    .map(|f| (f.0.spec.func_ref(), f.0.spec.clone())),
+                || {
+                    let refs: Vec<_> = funcs.borrow().iter().map(|f| f.0.spec.func_ref()).collect();
+                    refs.into_iter()
+                },
+                |spec| {
+                    let func = SimFunc {
+                        patch: id,
+                        addr: spec.addr(),
+                        spec,
+                        nop: true,
+                        transition: Cell::new(false),
+                        patched: Cell::new(false),
+                    };
+                    funcs.borrow_mut().push(FuncRef(Rc::new(func)));
+                    Ok::<(), ()>(())
+                },
+            );
+            assert!(added.is_ok(), "the simulator's nops cannot fail");
+            patch.objects[oi].funcs = funcs.into_inner();
         }
     }
 
