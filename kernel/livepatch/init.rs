@@ -5,16 +5,17 @@
 //!
 //! The part of `core.c` that is not sysfs, module notification or relocation.
 
+use crate::lifecycle::{
+    klp_alloc_zeroed, klp_free_patch_finish, klp_free_patch_start, klp_free_patch_work_fn,
+    klp_free_zeroed,
+};
 use crate::model::replace::{self, KlpFuncRef};
 use crate::objects::{Func, Handle, Object, Patch};
 use crate::statics::Static;
-use crate::{
-    callbacks, klp_for_each_patch, klp_patches_head, patch, reloc, state, sysfs, transition,
-};
+use crate::{enable, klp_for_each_patch, klp_patches_head, kobjects, reloc, state, transition};
 use crate::{KlpLocked, KlpMutexGuard};
 use core::ptr::null_mut;
-use core::sync::atomic::{fence, AtomicPtr, Ordering};
-use kernel::alloc::{flags::__GFP_ZERO, flags::GFP_KERNEL, KBox};
+use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::bindings;
 use kernel::error::{code::*, Result};
 use kernel::ffi::{c_char, c_int, c_ulong, c_void};
@@ -86,23 +87,6 @@ fn klp_find_object(patch: Patch, old_obj: Object) -> Option<Object> {
         .find(|&obj| replace::klp_is_same_object(klp_object_name(old_obj), klp_object_name(obj)))
 }
 
-/// Allocates a zeroed C structure of the core (a nop object or func).
-fn klp_alloc_zeroed<T>() -> Result<*mut T> {
-    let boxed = KBox::<T>::new_uninit(GFP_KERNEL | __GFP_ZERO)?;
-    // SAFETY: `__GFP_ZERO` zeroed the memory; the C structures are valid when all-zero.
-    Ok(KBox::into_raw(unsafe { boxed.assume_init() }))
-}
-
-/// Frees a structure of [`klp_alloc_zeroed`].
-///
-/// # Safety
-///
-/// `ptr` comes from `klp_alloc_zeroed::<T>()` and is no longer used.
-unsafe fn klp_free_zeroed<T>(ptr: *mut T) {
-    // SAFETY: The function's safety requirement.
-    drop(unsafe { KBox::from_raw(ptr) });
-}
-
 /// `kstrdup()` of a name, null for null.
 fn klp_strdup(name: *const c_char) -> Result<*const c_char> {
     if name.is_null() {
@@ -114,16 +98,6 @@ fn klp_strdup(name: *const c_char) -> Result<*const c_char> {
         Err(ENOMEM)
     } else {
         Ok(copy)
-    }
-}
-
-/// Frees a dynamic (nop) object; its kobject's release.
-pub(crate) fn klp_free_object_dynamic(obj: Object) {
-    // SAFETY: A dynamic object and its name were allocated by `klp_alloc_object_dynamic()`
-    // and nothing refers to them any more (the kobject is released).
-    unsafe {
-        bindings::kfree(obj.name().cast());
-        klp_free_zeroed(obj.as_ptr());
     }
 }
 
@@ -143,16 +117,6 @@ fn klp_alloc_object_dynamic(name: *const c_char, patch: Patch) -> Result<Object>
     klp_init_object_early(patch, obj);
     obj.set_dynamic(true);
     Ok(obj)
-}
-
-/// Frees a nop func; its kobject's release.
-pub(crate) fn klp_free_func_nop(func: Func) {
-    // SAFETY: A nop and its name were allocated by `klp_alloc_func_nop()` and nothing refers to
-    // them any more (the kobject is released).
-    unsafe {
-        bindings::kfree(func.old_name().cast());
-        klp_free_zeroed(func.as_ptr());
-    }
 }
 
 /// Allocates a nop func that makes `old_func`'s function run its original code.
@@ -202,121 +166,6 @@ fn klp_add_nops(guard: &KlpLocked, patch: Patch) -> Result {
     Ok(())
 }
 
-/// Unlinks and puts the funcs of `obj`: all, or the nops only.
-fn klp_free_funcs(obj: Object, nops_only: bool) {
-    for func in obj.funcs_list() {
-        if nops_only && !func.nop() {
-            continue;
-        }
-        // SAFETY: `func` is linked into `obj`'s list and holds the reference `kobject_init()`
-        // gave; its release frees it if it is a nop.
-        unsafe {
-            bindings::list_del(func.node());
-            bindings::kobject_put(func.kobj());
-        }
-    }
-}
-
-/// Cleans up when a patched object is unloaded.
-pub(crate) fn klp_free_object_loaded(obj: Object) {
-    obj.set_mod(null_mut());
-    for func in obj.funcs_list() {
-        func.set_old_func(null_mut());
-        if func.nop() {
-            func.set_new_func(null_mut());
-        }
-    }
-}
-
-/// Unlinks and puts the objects of `patch`: all, or the dynamic ones and the nops only.
-fn klp_free_objects(patch: Patch, nops_only: bool) {
-    for obj in patch.objects() {
-        klp_free_funcs(obj, nops_only);
-        if nops_only && !obj.dynamic() {
-            continue;
-        }
-        // SAFETY: `obj` is linked into `patch`'s list and holds its kobject reference.
-        unsafe {
-            bindings::list_del(obj.node());
-            bindings::kobject_put(obj.kobj());
-        }
-    }
-}
-
-/// Removes the nops of the patch in transition and their dynamic objects.
-///
-/// It must be called right after removing the replaced patches: the nops are the last entries
-/// of their func_stacks, and unregistering ftrace waits until nobody is in the handler.
-pub(crate) fn klp_discard_nops(new_patch: Patch) {
-    patch::klp_unpatch_objects(new_patch, true);
-    klp_free_objects(new_patch, true);
-}
-
-/// The part of freeing a patch that is done under `klp_mutex`; [`klp_free_patch_finish`]
-/// completes it outside.
-fn klp_free_patch_start(patch: Patch) {
-    // SAFETY: `list` is initialised (`klp_init_patch_early()`); an unlinked patch's list is
-    // empty, a linked one is on `klp_patches`, under `klp_mutex`.
-    unsafe {
-        if !crate::objects::list_empty(patch.list()) {
-            bindings::list_del(patch.list());
-        }
-    }
-    klp_free_objects(patch, false);
-}
-
-/// The part of freeing a patch that must be done outside `klp_mutex`: the last access to the
-/// patch structures once the patch is disabled (it can never be enabled again).
-fn klp_free_patch_finish(patch: Patch) {
-    let forced = patch.forced();
-    let module = patch.module();
-    // SAFETY: The patch's kobject holds its initial reference until here; its release completes
-    // `finish`. Outside `klp_mutex` this cannot deadlock with `enabled_store()`.
-    unsafe {
-        bindings::kobject_put(patch.kobj());
-        bindings::wait_for_completion(patch.finish());
-    }
-    // Put the module after the last access to struct klp_patch.
-    if !forced {
-        // SAFETY: `klp_enable_patch()` took this reference.
-        unsafe { bindings::module_put(module) };
-    }
-}
-
-/// The work that completes freeing a patch: the patch may be freed from its own sysfs
-/// interface, so the interface is destroyed from another context.
-unsafe extern "C" fn klp_free_patch_work_fn(work: *mut bindings::work_struct) {
-    let offset = core::mem::offset_of!(bindings::klp_patch, free_work);
-    // SAFETY: The work is the `free_work` of a live patch (queued by `klp_free_patch_async()`).
-    let patch = unsafe { Patch::from_entry(work.byte_sub(offset).cast()) };
-    klp_free_patch_finish(patch);
-}
-
-/// Frees a patch: unlinks it now, destroys its sysfs interface from a work.
-pub(crate) fn klp_free_patch_async(patch: Patch) {
-    klp_free_patch_start(patch);
-    // SAFETY: `free_work` was initialised by `klp_init_patch_early()`.
-    unsafe { bindings::schedule_work(patch.free_work()) };
-}
-
-/// Frees the patches that `new_patch` replaced: every patch before it on `klp_patches`.
-pub(crate) fn klp_free_replaced_patches_async(guard: &KlpLocked, new_patch: Patch) {
-    replace::klp_replaced_patches(klp_for_each_patch(guard), &new_patch)
-        .for_each(klp_free_patch_async);
-}
-
-/// Unpatches the objects of the patches that `new_patch` replaced.
-///
-/// The handler no longer reaches these functions: everything is redirected by the new patch,
-/// to new code or, through nops, to the original code. A forced transition may leave the
-/// handler on a replaced patch's func; the patch modules are then never put.
-pub(crate) fn klp_unpatch_replaced_patches(guard: &KlpLocked, new_patch: Patch) {
-    for old_patch in replace::klp_replaced_patches(klp_for_each_patch(guard), &new_patch) {
-        old_patch.set_enabled(false);
-        patch::klp_unpatch_objects(old_patch, false);
-    }
-}
-
 /// Validates a func and adds its sysfs directory `<function,sympos>`.
 fn klp_init_func(obj: Object, func: Func) -> Result {
     if func.old_name().is_null() {
@@ -341,7 +190,7 @@ fn klp_init_func(obj: Object, func: Func) -> Result {
         1
     };
     // SAFETY: The func's kobject is initialised (`klp_init_func_early()`), its object's is added.
-    unsafe { sysfs::kobject_add_func(func.kobj(), obj.kobj(), func.old_name(), sympos) }
+    unsafe { kobjects::kobject_add_func(func.kobj(), obj.kobj(), func.old_name(), sympos) }
 }
 
 /// The part of the initialisation that is done only when the object is loaded: relocations and
@@ -394,7 +243,9 @@ fn klp_init_object(patch: Patch, obj: Object) -> Result {
 
     // SAFETY: The object's kobject is initialised (`klp_init_object_early()`), its patch's is
     // added.
-    unsafe { sysfs::kobject_add_name(obj.kobj(), patch.kobj(), obj.display_name().as_char_ptr())? };
+    unsafe {
+        kobjects::kobject_add_name(obj.kobj(), patch.kobj(), obj.display_name().as_char_ptr())?
+    };
     for func in obj.funcs_list() {
         klp_init_func(obj, func)?;
     }
@@ -408,7 +259,7 @@ fn klp_init_object(patch: Patch, obj: Object) -> Result {
 fn klp_init_func_early(obj: Object, func: Func) {
     // SAFETY: The func is owned by the patch being initialised; its `node` is not linked.
     unsafe {
-        bindings::kobject_init(func.kobj(), sysfs::klp_ktype_func());
+        bindings::kobject_init(func.kobj(), kobjects::klp_ktype_func());
         bindings::list_add_tail(func.node(), obj.func_list());
     }
 }
@@ -418,7 +269,7 @@ fn klp_init_object_early(patch: Patch, obj: Object) {
     // SAFETY: The object is owned by the patch being initialised; its `node` is not linked.
     unsafe {
         bindings::INIT_LIST_HEAD(obj.func_list());
-        bindings::kobject_init(obj.kobj(), sysfs::klp_ktype_object());
+        bindings::kobject_init(obj.kobj(), kobjects::klp_ktype_object());
         bindings::list_add_tail(obj.node(), patch.obj_list());
     }
 }
@@ -433,7 +284,7 @@ fn klp_init_patch_early(patch: Patch) {
     unsafe {
         bindings::INIT_LIST_HEAD(patch.list());
         bindings::INIT_LIST_HEAD(patch.obj_list());
-        bindings::kobject_init(patch.kobj(), sysfs::klp_ktype_patch());
+        bindings::kobject_init(patch.kobj(), kobjects::klp_ktype_patch());
     }
     patch.set_enabled(false);
     patch.set_forced(false);
@@ -461,7 +312,9 @@ fn klp_init_patch_early(patch: Patch) {
 /// `klp_patches`.
 fn klp_init_patch(guard: &KlpLocked, patch: Patch) -> Result {
     // SAFETY: The patch's kobject is initialised (`klp_init_patch_early()`); the root exists.
-    unsafe { sysfs::kobject_add_name(patch.kobj(), klp_root_kobj(), patch.name().as_char_ptr())? };
+    unsafe {
+        kobjects::kobject_add_name(patch.kobj(), klp_root_kobj(), patch.name().as_char_ptr())?
+    };
     if patch.replace() {
         klp_add_nops(guard, patch)?;
     }
@@ -470,72 +323,6 @@ fn klp_init_patch(guard: &KlpLocked, patch: Patch) -> Result {
     }
     // SAFETY: `list` is initialised and unlinked; `klp_patches` is changed under `klp_mutex`.
     unsafe { bindings::list_add_tail(patch.list(), klp_patches_head()) };
-    Ok(())
-}
-
-/// Starts disabling an enabled patch: the unpatching transition.
-pub(crate) fn klp_disable_patch(guard: &KlpLocked, patch: Patch) -> Result {
-    if crate::warn_on(!patch.enabled()) {
-        return Err(EINVAL);
-    }
-    if transition::klp_transition_patch().is_some() {
-        return Err(EBUSY);
-    }
-    transition::klp_init_transition(patch, transition::KLP_TRANSITION_UNPATCHED);
-    for obj in patch.objects() {
-        if obj.patched() {
-            callbacks::klp_pre_unpatch_callback(obj);
-        }
-    }
-    // Order the func->transition writes of klp_init_transition() before the TIF_PATCH_PENDING
-    // writes of klp_start_transition(): a handler called right after klp_update_patch_state()
-    // switched the task must see func->transition set.
-    fence(Ordering::Release);
-    transition::klp_start_transition();
-    patch.set_enabled(false);
-    transition::klp_try_complete_transition(guard);
-    Ok(())
-}
-
-/// Enables an initialised patch: patches its loaded objects and starts the patching
-/// transition.
-fn klp_enable_patch_locked(guard: &KlpLocked, patch: Patch) -> Result {
-    if transition::klp_transition_patch().is_some() {
-        return Err(EBUSY);
-    }
-    if crate::warn_on(patch.enabled()) {
-        return Err(EINVAL);
-    }
-    pr_notice!("enabling patch '{}'\n", patch.name());
-
-    transition::klp_init_transition(patch, transition::KLP_TRANSITION_PATCHED);
-    // Order the func->transition writes of klp_init_transition() before the func_stack writes
-    // of klp_patch_object(): the handler sees func->transition before the new funcs.
-    fence(Ordering::Release);
-
-    let result = patch
-        .objects()
-        .filter(|obj| obj.is_loaded())
-        .try_for_each(|obj| {
-            callbacks::klp_pre_patch_callback(obj).inspect_err(|_| {
-                pr_warn!(
-                    "pre-patch callback failed for object '{}'\n",
-                    obj.display_name()
-                );
-            })?;
-            patch::klp_patch_object(obj).inspect_err(|_| {
-                pr_warn!("failed to patch object '{}'\n", obj.display_name());
-            })
-        });
-    if let Err(e) = result {
-        pr_warn!("failed to enable patch '{}'\n", patch.name());
-        transition::klp_cancel_transition(guard);
-        return Err(e);
-    }
-
-    transition::klp_start_transition();
-    patch.set_enabled(true);
-    transition::klp_try_complete_transition(guard);
     Ok(())
 }
 
@@ -599,7 +386,7 @@ pub unsafe extern "C" fn klp_enable_patch(patch: *mut bindings::klp_patch) -> c_
 
     klp_init_patch_early(patch);
     let result =
-        klp_init_patch(&guard, patch).and_then(|()| klp_enable_patch_locked(&guard, patch));
+        klp_init_patch(&guard, patch).and_then(|()| enable::klp_enable_patch_locked(&guard, patch));
     match result {
         Ok(()) => 0,
         Err(e) => {

@@ -10,7 +10,7 @@
 //!
 //! | module | C file it stands for |
 //! |---|---|
-//! | [`init`], [`sysfs`], [`module`], [`reloc`] | `core.c` |
+//! | [`init`], [`enable`], [`lifecycle`], [`kobjects`], [`sysfs`], [`module`], [`reloc`] | `core.c` |
 //! | [`patch`] | `patch.c` |
 //! | [`transition`], [`stack`] | `transition.c` |
 //! | [`shadow`] | `shadow.c` |
@@ -40,7 +40,10 @@ macro_rules! klp_debug {
 pub mod model;
 
 mod callbacks;
+mod enable;
 pub mod init;
+mod kobjects;
+mod lifecycle;
 pub mod module;
 mod objects;
 mod patch;

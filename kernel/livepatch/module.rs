@@ -8,7 +8,7 @@
 
 use crate::objects::{module_name, Object, Patch};
 use crate::{
-    callbacks, init, klp_for_each_patch, patch, reloc, transition, warn_on, KlpLocked,
+    callbacks, init, klp_for_each_patch, lifecycle, patch, reloc, transition, warn_on, KlpLocked,
     KlpMutexGuard,
 };
 use kernel::bindings;
@@ -49,7 +49,7 @@ fn klp_cleanup_module_patches_limited(
         patch::klp_unpatch_object(obj);
         callbacks::klp_post_unpatch_callback(obj);
         reloc::klp_clear_object_relocs(patch, obj);
-        init::klp_free_object_loaded(obj);
+        lifecycle::klp_free_object_loaded(obj);
     }
 }
 

@@ -178,6 +178,17 @@ macro_rules! handle {
                 // SAFETY: The handle points to a live structure (type invariant).
                 unsafe { addr_of_mut!((*self.as_ptr()).kobj) }
             }
+
+            /// The structure whose embedded kobject is `kobj` (a kobject release or attribute).
+            ///
+            /// # Safety
+            ///
+            /// `kobj` is the `kobj` field of a live structure of this type.
+            pub(crate) unsafe fn from_kobj(kobj: *mut bindings::kobject) -> Self {
+                // SAFETY: `kobj` is embedded in a live structure (the function's safety
+                // requirement), so its container is in the same allocation and not null.
+                unsafe { Self::from_entry(kernel::container_of!(kobj, bindings::$c, kobj).cast_mut()) }
+            }
         }
     };
 }
@@ -395,9 +406,11 @@ impl Func {
     ///
     /// `node` is the `stack_node` of a live func.
     pub(crate) unsafe fn from_stack_node(node: *mut bindings::list_head) -> Self {
-        let offset = core::mem::offset_of!(bindings::klp_func, stack_node);
-        // SAFETY: `node` is embedded `offset` bytes into a live func (safety requirement).
-        unsafe { Self::from_entry(node.byte_sub(offset).cast()) }
+        // SAFETY: `node` is the `stack_node` of a live func (the function's safety
+        // requirement), so its container is in the same allocation and not null.
+        unsafe {
+            Self::from_entry(kernel::container_of!(node, bindings::klp_func, stack_node).cast_mut())
+        }
     }
 }
 

@@ -78,6 +78,32 @@ pub(crate) fn klp_find_ops(old_func: *mut c_void) -> Option<*mut KlpOps> {
     }
 }
 
+/// The ftrace recursion protection of the handler, held until dropped: preemption is
+/// disabled meanwhile (`ftrace_test_recursion_trylock()`).
+struct RecursionGuard(core::ffi::c_int);
+
+impl RecursionGuard {
+    /// Takes the protection; `None` if this context is already in the handler.
+    ///
+    /// # Safety
+    ///
+    /// Called from an ftrace handler, with the addresses it was given.
+    #[inline(always)]
+    unsafe fn try_lock(ip: c_ulong, parent_ip: c_ulong) -> Option<Self> {
+        // SAFETY: The function's safety requirement.
+        let bit = unsafe { bindings::ftrace_test_recursion_trylock(ip, parent_ip) };
+        (bit >= 0).then_some(Self(bit))
+    }
+}
+
+impl Drop for RecursionGuard {
+    #[inline(always)]
+    fn drop(&mut self) {
+        // SAFETY: The bit was returned by the trylock of `try_lock()`, in this context.
+        unsafe { bindings::ftrace_test_recursion_unlock(self.0) };
+    }
+}
+
 /// The ftrace handler of every patched function: redirects the call to the func that the
 /// current task must run.
 ///
@@ -89,14 +115,15 @@ unsafe extern "C" fn klp_ftrace_handler(
     fops: *mut bindings::ftrace_ops,
     fregs: *mut bindings::ftrace_regs,
 ) {
-    // SAFETY: ftrace calls the handler with the `fops` registered in a live `KlpOps`.
-    let ops: *mut KlpOps = unsafe { fops.byte_sub(core::mem::offset_of!(KlpOps, fops)).cast() };
+    // SAFETY: ftrace calls the handler with the `fops` registered in a live `KlpOps`, so its
+    // container is in the same allocation.
+    let ops = unsafe { kernel::container_of!(fops, KlpOps, fops) }.cast_mut();
 
     // SAFETY: Called from ftrace with the traced function's addresses.
-    let bit = unsafe { bindings::ftrace_test_recursion_trylock(ip, parent_ip) };
-    if warn_on_once(bit < 0) {
+    let Some(_recursion) = (unsafe { RecursionGuard::try_lock(ip, parent_ip) }) else {
+        warn_on_once(true);
         return;
-    }
+    };
 
     // SAFETY: `ops` is live while registered. The func_stack is changed with RCU list
     // primitives, and unregistering the ops (which ends before a klp_ops is freed) waits for
@@ -106,7 +133,6 @@ unsafe extern "C" fn klp_ftrace_handler(
         let first = addr_of!((*head).next).read_volatile();
         // The stack is never empty while the ops is registered.
         if warn_on_once(first == head) {
-            bindings::ftrace_test_recursion_unlock(bit);
             return;
         }
         let top = Func::from_stack_node(first);
@@ -141,8 +167,6 @@ unsafe extern "C" fn klp_ftrace_handler(
         // prototype as the traced one.
         unsafe { bindings::ftrace_regs_set_instruction_pointer(fregs, new_func as c_ulong) };
     }
-    // SAFETY: `bit` was returned by the trylock above.
-    unsafe { bindings::ftrace_test_recursion_unlock(bit) };
 }
 
 /// The ftrace flags of klp_ops: the handler modifies the instruction pointer.

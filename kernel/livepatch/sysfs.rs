@@ -14,13 +14,13 @@
 //! /sys/kernel/livepatch/<patch>/<object>/<function,sympos>
 //! ```
 //!
-//! The kobjects are embedded in the patch module's structures; their release functions finish
-//! freeing a patch ([`klp_free_patch_finish`](crate::init)) or free the core's nops.
+//! The attributes of the patch and object kobjects; the kobject types that carry them are in
+//! [`kobjects`](crate::kobjects).
 
-use crate::objects::{Func, Handle, Object, Patch};
+use crate::objects::{Object, Patch};
 use crate::statics::Static;
-use crate::{init, transition, KlpMutexGuard};
-use core::ptr::{addr_of, null, null_mut};
+use crate::{enable, transition, KlpMutexGuard};
+use core::ptr::{null, null_mut};
 use kernel::bindings;
 use kernel::error::{code::*, Result};
 use kernel::ffi::{c_char, c_int};
@@ -43,17 +43,6 @@ const fn kobj_attr(
     attr.show = show;
     attr.store = store;
     attr
-}
-
-/// The patch of a patch kobject.
-///
-/// # Safety
-///
-/// `kobj` is the kobject of a patch (its ktype is [`klp_ktype_patch`]).
-unsafe fn patch_of(kobj: *mut bindings::kobject) -> Patch {
-    let offset = core::mem::offset_of!(bindings::klp_patch, kobj);
-    // SAFETY: The kobject is embedded in a live patch (the function's safety requirement).
-    unsafe { Patch::from_entry(kobj.byte_sub(offset).cast()) }
 }
 
 /// `sysfs_emit(buf, "%d\n", value)`.
@@ -98,7 +87,7 @@ unsafe extern "C" fn enabled_store(
         Err(e) => return e.to_errno() as isize,
     };
     // SAFETY: This attribute belongs to patch kobjects only.
-    let patch = unsafe { patch_of(kobj) };
+    let patch = unsafe { Patch::from_kobj(kobj) };
     let guard = KlpMutexGuard::lock();
     let result = if patch.enabled() == enabled {
         // Already in the requested state.
@@ -109,7 +98,7 @@ unsafe extern "C" fn enabled_store(
         transition::klp_reverse_transition();
         Ok(())
     } else if !enabled {
-        init::klp_disable_patch(&guard, patch)
+        enable::klp_disable_patch(&guard, patch)
     } else {
         Err(EINVAL)
     };
@@ -123,7 +112,7 @@ unsafe extern "C" fn enabled_show(
     buf: *mut c_char,
 ) -> isize {
     // SAFETY: A patch attribute and a show buffer.
-    unsafe { emit_int(buf, patch_of(kobj).enabled()) }
+    unsafe { emit_int(buf, Patch::from_kobj(kobj).enabled()) }
 }
 
 unsafe extern "C" fn transition_show(
@@ -132,7 +121,7 @@ unsafe extern "C" fn transition_show(
     buf: *mut c_char,
 ) -> isize {
     // SAFETY: A patch attribute.
-    let patch = unsafe { patch_of(kobj) };
+    let patch = unsafe { Patch::from_kobj(kobj) };
     // SAFETY: A show buffer.
     unsafe { emit_int(buf, transition::klp_transition_patch() == Some(patch)) }
 }
@@ -151,7 +140,7 @@ unsafe extern "C" fn force_store(
     }
     let _guard = KlpMutexGuard::lock();
     // SAFETY: A patch attribute.
-    let patch = unsafe { patch_of(kobj) };
+    let patch = unsafe { Patch::from_kobj(kobj) };
     if transition::klp_transition_patch() != Some(patch) {
         return EINVAL.to_errno() as isize;
     }
@@ -165,7 +154,7 @@ unsafe extern "C" fn replace_show(
     buf: *mut c_char,
 ) -> isize {
     // SAFETY: A patch attribute and a show buffer.
-    unsafe { emit_int(buf, patch_of(kobj).replace()) }
+    unsafe { emit_int(buf, Patch::from_kobj(kobj).replace()) }
 }
 
 unsafe extern "C" fn patched_show(
@@ -173,9 +162,8 @@ unsafe extern "C" fn patched_show(
     _attr: *mut Attr,
     buf: *mut c_char,
 ) -> isize {
-    let offset = core::mem::offset_of!(bindings::klp_object, kobj);
     // SAFETY: This attribute belongs to object kobjects only, embedded in live objects.
-    let obj = unsafe { Object::from_entry(kobj.byte_sub(offset).cast()) };
+    let obj = unsafe { Object::from_kobj(kobj) };
     // SAFETY: A show buffer.
     unsafe { emit_int(buf, obj.patched()) }
 }
@@ -197,9 +185,10 @@ static PATCHED_ATTR: Static<Attr> =
 /// The address of a static, as a C pointer, in a static initializer.
 macro_rules! ptr_of {
     ($static:ident) => {
-        addr_of!($static).cast_mut().cast()
+        core::ptr::addr_of!($static).cast_mut().cast()
     };
 }
+pub(crate) use ptr_of;
 
 static PATCH_ATTRS: Static<[*mut bindings::attribute; 5]> = Static::new([
     ptr_of!(ENABLED_ATTR),
@@ -223,97 +212,7 @@ static PATCH_GROUP: Static<bindings::attribute_group> =
     Static::new(attr_group(ptr_of!(PATCH_ATTRS)));
 static OBJECT_GROUP: Static<bindings::attribute_group> =
     Static::new(attr_group(ptr_of!(OBJECT_ATTRS)));
-static PATCH_GROUPS: Static<[*const bindings::attribute_group; 2]> =
+pub(crate) static PATCH_GROUPS: Static<[*const bindings::attribute_group; 2]> =
     Static::new([ptr_of!(PATCH_GROUP), null()]);
-static OBJECT_GROUPS: Static<[*const bindings::attribute_group; 2]> =
+pub(crate) static OBJECT_GROUPS: Static<[*const bindings::attribute_group; 2]> =
     Static::new([ptr_of!(OBJECT_GROUP), null()]);
-
-unsafe extern "C" fn klp_kobj_release_patch(kobj: *mut bindings::kobject) {
-    // SAFETY: The release of a patch kobject; the patch lives until `finish` completes.
-    unsafe { bindings::complete(patch_of(kobj).finish()) };
-}
-
-unsafe extern "C" fn klp_kobj_release_object(kobj: *mut bindings::kobject) {
-    let offset = core::mem::offset_of!(bindings::klp_object, kobj);
-    // SAFETY: The release of an object kobject, embedded in a live object.
-    let obj = unsafe { Object::from_entry(kobj.byte_sub(offset).cast()) };
-    if obj.dynamic() {
-        init::klp_free_object_dynamic(obj);
-    }
-}
-
-unsafe extern "C" fn klp_kobj_release_func(kobj: *mut bindings::kobject) {
-    let offset = core::mem::offset_of!(bindings::klp_func, kobj);
-    // SAFETY: The release of a func kobject, embedded in a live func.
-    let func = unsafe { Func::from_entry(kobj.byte_sub(offset).cast()) };
-    if func.nop() {
-        init::klp_free_func_nop(func);
-    }
-}
-
-/// A `struct kobj_type` with the kobj sysfs ops, a release function and attribute groups.
-macro_rules! ktype {
-    ($release:ident, $groups:expr) => {
-        Static::new(bindings::kobj_type {
-            release: Some($release),
-            sysfs_ops: addr_of!(bindings::kobj_sysfs_ops),
-            default_groups: $groups,
-            // SAFETY: The other members are optional callbacks: none.
-            ..unsafe { core::mem::zeroed() }
-        })
-    };
-}
-
-static KTYPE_PATCH: Static<bindings::kobj_type> =
-    ktype!(klp_kobj_release_patch, ptr_of!(PATCH_GROUPS));
-static KTYPE_OBJECT: Static<bindings::kobj_type> =
-    ktype!(klp_kobj_release_object, ptr_of!(OBJECT_GROUPS));
-static KTYPE_FUNC: Static<bindings::kobj_type> = ktype!(klp_kobj_release_func, null_mut());
-
-/// The kobj_type of patches.
-pub(crate) fn klp_ktype_patch() -> *const bindings::kobj_type {
-    KTYPE_PATCH.get()
-}
-
-/// The kobj_type of objects.
-pub(crate) fn klp_ktype_object() -> *const bindings::kobj_type {
-    KTYPE_OBJECT.get()
-}
-
-/// The kobj_type of funcs.
-pub(crate) fn klp_ktype_func() -> *const bindings::kobj_type {
-    KTYPE_FUNC.get()
-}
-
-/// `kobject_add(kobj, parent, "%s", name)`.
-///
-/// # Safety
-///
-/// `kobj` is initialised and not added; `parent` is live; `name` is a C string.
-pub(crate) unsafe fn kobject_add_name(
-    kobj: *mut bindings::kobject,
-    parent: *mut bindings::kobject,
-    name: *const c_char,
-) -> Result {
-    // SAFETY: The function's safety requirement; the format takes one string.
-    kernel::error::to_result(unsafe {
-        bindings::kobject_add(kobj, parent, c"%s".as_ptr().cast(), name)
-    })
-}
-
-/// `kobject_add(kobj, parent, "%s,%lu", name, sympos)`: a func's directory.
-///
-/// # Safety
-///
-/// As [`kobject_add_name`].
-pub(crate) unsafe fn kobject_add_func(
-    kobj: *mut bindings::kobject,
-    parent: *mut bindings::kobject,
-    name: *const c_char,
-    sympos: kernel::ffi::c_ulong,
-) -> Result {
-    // SAFETY: The function's safety requirement; the format takes a string and an unsigned long.
-    kernel::error::to_result(unsafe {
-        bindings::kobject_add(kobj, parent, c"%s,%lu".as_ptr().cast(), name, sympos)
-    })
-}

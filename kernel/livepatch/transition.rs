@@ -18,7 +18,9 @@ use crate::model::transition::{self as model, KlpSwitchError, KlpTask, SIGNALS_T
 use crate::objects::{list_is_singular, Func, Handle, Patch};
 use crate::patch::{klp_find_ops, KlpOps};
 use crate::statics::Static;
-use crate::{callbacks, init, klp_for_each_patch, stack, warn_on_once, KlpLocked, KlpMutexGuard};
+use crate::{
+    callbacks, klp_for_each_patch, lifecycle, stack, warn_on_once, KlpLocked, KlpMutexGuard,
+};
 use core::ptr::{addr_of, addr_of_mut, null_mut};
 use core::sync::atomic::{fence, AtomicI32, AtomicPtr, AtomicU32, Ordering};
 use kernel::bindings;
@@ -158,8 +160,8 @@ fn klp_complete_transition(guard: &KlpLocked) {
     };
 
     if klp_replaces_on_complete(patch.replace(), target) {
-        init::klp_unpatch_replaced_patches(guard, patch);
-        init::klp_discard_nops(patch);
+        lifecycle::klp_unpatch_replaced_patches(guard, patch);
+        lifecycle::klp_discard_nops(patch);
     }
 
     if target == KLP_TRANSITION_UNPATCHED {
@@ -506,9 +508,9 @@ pub(crate) fn klp_try_complete_transition(guard: &KlpLocked) {
     // Unused patches are freed here rather than in klp_complete_transition(), which also
     // serves klp_cancel_transition().
     if !patch.enabled() {
-        init::klp_free_patch_async(patch);
+        lifecycle::klp_free_patch_async(patch);
     } else if patch.replace() {
-        init::klp_free_replaced_patches_async(guard, patch);
+        lifecycle::klp_free_replaced_patches_async(guard, patch);
     }
 }
 
