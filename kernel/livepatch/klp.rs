@@ -44,6 +44,7 @@ mod enable;
 pub mod init;
 mod kobjects;
 mod lifecycle;
+mod lock;
 pub mod module;
 mod objects;
 mod patch;
@@ -56,56 +57,11 @@ mod sysfs;
 pub mod transition;
 
 extern "C" {
-    /// The coarse lock serializing access to klp data (`glue.c`).
-    static mut klp_mutex: bindings::mutex;
     /// Actively used patches: enabled or in transition (`glue.c`).
     static mut klp_patches: bindings::list_head;
 }
 
-/// Proof that `klp_mutex` is held.
-///
-/// Every access to klp data holds it, except within the functions which carefully avoid the
-/// need for it: `klp_ftrace_handler()`, `klp_update_patch_state()` and
-/// `__klp_sched_try_switch()`.
-pub(crate) struct KlpLocked(());
-
-impl KlpLocked {
-    /// The proof, in a context called with `klp_mutex` held (the patch callbacks).
-    ///
-    /// # Safety
-    ///
-    /// `klp_mutex` is held by the caller's caller for as long as the proof is used.
-    pub(crate) unsafe fn assume_held() -> &'static KlpLocked {
-        &KlpLocked(())
-    }
-}
-
-/// `klp_mutex`, held until dropped.
-pub(crate) struct KlpMutexGuard(KlpLocked);
-
-impl KlpMutexGuard {
-    /// Takes `klp_mutex`.
-    pub(crate) fn lock() -> Self {
-        // SAFETY: `klp_mutex` is a statically initialised mutex.
-        unsafe { bindings::mutex_lock(addr_of_mut!(klp_mutex)) };
-        Self(KlpLocked(()))
-    }
-}
-
-impl core::ops::Deref for KlpMutexGuard {
-    type Target = KlpLocked;
-
-    fn deref(&self) -> &KlpLocked {
-        &self.0
-    }
-}
-
-impl Drop for KlpMutexGuard {
-    fn drop(&mut self) {
-        // SAFETY: The guard exists only while this context holds `klp_mutex`.
-        unsafe { bindings::mutex_unlock(addr_of_mut!(klp_mutex)) };
-    }
-}
+pub(crate) use lock::{KlpLocked, KlpMutexGuard};
 
 /// The head of `klp_patches`.
 pub(crate) fn klp_patches_head() -> *mut bindings::list_head {

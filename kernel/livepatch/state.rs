@@ -66,13 +66,15 @@ pub extern "C" fn klp_get_prev_state(id: c_ulong) -> *mut bindings::klp_state {
         warn_on_once(true);
         return null_mut();
     };
-    // SAFETY: The caller is a callback of the transition, which holds `klp_mutex`.
-    let locked = unsafe { KlpLocked::assume_held() };
-    klp_for_each_patch(locked)
-        .take_while(|&patch| patch != current)
-        .filter_map(|patch| klp_states(patch).find(|&state| state_ref(state).id == id))
-        .last()
-        .unwrap_or(null_mut())
+    // The caller is a callback of the transition, which holds `klp_mutex`.
+    KlpLocked::with_held(|locked| {
+        klp_for_each_patch(locked)
+            .take_while(|&patch| patch != current)
+            .filter_map(|patch| klp_states(patch).find(|&state| state_ref(state).id == id))
+            .last()
+    })
+    .flatten()
+    .unwrap_or(null_mut())
 }
 
 /// Whether `patch` is compatible with the states of the patches in use.
