@@ -684,9 +684,16 @@ pub fn set_enabled(
     timeout: Option<Duration>,
 ) -> Result<()> {
     let action = if enable { "enable" } else { "disable" };
-    model::check_name(name)?;
+    let name = &model::patch_name(name)?;
     ctx.env.check_support()?;
-    require_root(ctx, &format!("{action} a livepatch"))?;
+    require_root(
+        ctx,
+        if enable {
+            "enabling a livepatch"
+        } else {
+            "disabling a livepatch"
+        },
+    )?;
     let p = model::read_patch(&ctx.env, name)?;
     if p.enabled != enable {
         busy_with_other(&ctx.env, name)?;
@@ -725,7 +732,7 @@ pub fn force(
     wait: bool,
     timeout: Option<Duration>,
 ) -> Result<()> {
-    model::check_name(name)?;
+    let name = &model::patch_name(name)?;
     ctx.env.check_support()?;
     require_root(ctx, "forcing a transition")?;
     let p = model::read_patch(&ctx.env, name)?;
@@ -880,7 +887,7 @@ pub fn load(
 // ---------------------------------------------------------------- unload
 
 pub fn unload(ctx: &Ctx, io: &mut Io, name: &str, timeout: Option<Duration>) -> Result<()> {
-    model::check_name(name)?;
+    let name = &model::patch_name(name)?;
     ctx.env.check_support()?;
     require_root(ctx, "unloading a module")?;
     let start = Instant::now();
@@ -1186,6 +1193,30 @@ mod tests {
             "{calls}"
         );
         assert_eq!(lines[1], "delete_module lp");
+    }
+
+    #[test]
+    fn unload_takes_a_module_file_or_dashed_name_for_the_patch() {
+        for arg in ["lp.ko", "lp.ko.zst"] {
+            let t = FakeTree::temp();
+            demo(&t);
+            let c = ctx(&t, sim(&t));
+            let mut o = Out::new();
+            o.run("", |io| unload(&c, io, arg, Some(Duration::from_secs(5))))
+                .unwrap();
+            assert_eq!(o.out().trim(), "lp: unloaded", "{arg}");
+            assert!(
+                t.calls().ends_with("delete_module lp\n"),
+                "{arg}: {}",
+                t.calls()
+            );
+        }
+        assert_eq!(
+            model::patch_name("livepatch-sample.ko").unwrap(),
+            "livepatch_sample"
+        );
+        assert_eq!(model::patch_name("x-y").unwrap(), "x_y");
+        assert!(model::patch_name("a/b.ko").is_err());
     }
 
     #[test]

@@ -181,6 +181,19 @@ pub fn check_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The patch a user's argument names: a module name as `rmmod` takes it, with `-` read as
+/// `_` (the kernel's module names have `_` only) and a module file's `.ko` suffix, compressed
+/// or not, dropped. `x-y.ko` and `x-y` both name the patch `x_y`.
+pub fn patch_name(arg: &str) -> Result<String> {
+    let base = [".ko.xz", ".ko.zst", ".ko.gz", ".ko"]
+        .iter()
+        .find_map(|suffix| arg.strip_suffix(suffix))
+        .unwrap_or(arg);
+    let name = base.replace('-', "_");
+    check_name(&name)?;
+    Ok(name)
+}
+
 /// The names of the loaded patches, sorted.
 pub fn patch_names(env: &Env) -> Result<Vec<String>> {
     env.check_support()?;
