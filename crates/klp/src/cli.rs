@@ -18,14 +18,30 @@ wait for transitions and name the tasks that block one.";
 #[derive(Parser, Debug)]
 #[command(name = "klp", version, about = ABOUT, after_help = EXIT_CODES)]
 pub struct Cli {
-    /// sysfs root; any other directory than /sys is a fake tree (tests): no
-    /// root check and no real module syscalls
-    #[arg(long, global = true, value_name = "DIR", default_value = "/sys")]
+    /// sysfs root (tests, or a container that sees the host's /sys elsewhere)
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "/sys",
+        hide = true
+    )]
     pub sysfs_root: PathBuf,
 
-    /// procfs root
-    #[arg(long, global = true, value_name = "DIR", default_value = "/proc")]
+    /// procfs root (as --sysfs-root)
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "/proc",
+        hide = true
+    )]
     pub proc_root: PathBuf,
+
+    /// The fake kernel of the tests: the roots are fake trees, no root check and no real
+    /// module syscalls (see kernel.rs)
+    #[arg(long, global = true, hide = true)]
+    pub fake_kernel: bool,
 
     /// Print machine-readable JSON on stdout
     #[arg(long, global = true)]
@@ -192,7 +208,7 @@ where
             return e.exit_code();
         }
     };
-    let env = Env::new(&cli.sysfs_root, &cli.proc_root);
+    let env = Env::new(&cli.sysfs_root, &cli.proc_root, !cli.fake_kernel);
     let kernel: Box<dyn Kernel> = if env.live {
         Box::new(LiveKernel)
     } else {

@@ -3,7 +3,7 @@
 //! writes, finit_module(2) and delete_module(2), and the root check.
 //!
 //! [`LiveKernel`] is the real thing, used when the sysfs root is `/sys`.
-//! [`FakeKernel`] acts on a fake tree (any other `--sysfs-root`) so every verb
+//! [`FakeKernel`] acts on a fake tree (`--fake-kernel`) so every verb
 //! can be tested without a kernel:
 //!
 //! * a sysfs write writes the file, unless `<file>.klp-fail` exists: then it

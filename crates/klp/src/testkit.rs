@@ -79,7 +79,7 @@ impl FakeTree {
         self.root.join("proc")
     }
     pub fn env(&self) -> Env {
-        Env::new(self.sysfs(), self.proc())
+        Env::new(self.sysfs(), self.proc(), false)
     }
     /// A path under the sysfs root.
     pub fn path(&self, rel: &str) -> PathBuf {

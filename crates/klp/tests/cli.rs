@@ -3,7 +3,6 @@
 
 use klp::testkit::FakeTree;
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread::{self, sleep};
 use std::time::{Duration, Instant};
@@ -16,6 +15,7 @@ struct Run {
 
 fn klp_in(t: &FakeTree, args: &[&str], stdin: &str) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_klp"))
+        .arg("--fake-kernel")
         .arg("--sysfs-root")
         .arg(t.sysfs())
         .arg("--proc-root")
@@ -796,12 +796,20 @@ fn force_with_yes_and_when_nothing_to_force() {
 }
 
 #[test]
-fn fake_root_is_not_the_real_sys() {
-    // Guard for the seam: only the real /sys gets real syscalls.
-    assert!(klp::model::Env::new("/sys", "/proc").live);
+fn the_fake_kernel_is_an_explicit_hidden_switch() {
+    // The roots do not choose the fake kernel: a container's --sysfs-root is the real one.
+    assert!(klp::model::Env::new("/host/sys", "/host/proc", true).live);
     let (_d, t) = tree();
     assert!(!t.env().live);
-    assert!(Path::new(env!("CARGO_BIN_EXE_klp")).exists());
+    let help = Command::new(env!("CARGO_BIN_EXE_klp"))
+        .args(["unload", "--help"])
+        .output()
+        .expect("run klp");
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("Usage"), "{help}");
+    for hook in ["--sysfs-root", "--proc-root", "--fake-kernel"] {
+        assert!(!help.contains(hook), "{hook} in the user's help: {help}");
+    }
 }
 
 #[test]
@@ -813,6 +821,7 @@ fn wait_scans_the_tasks_at_most_once_a_second() {
     let proc = t.proc();
     let args = [
         "klp".as_ref(),
+        "--fake-kernel".as_ref(),
         "--sysfs-root".as_ref(),
         sysfs.as_os_str(),
         "--proc-root".as_ref(),
