@@ -3,6 +3,7 @@
 //! Enabling and disabling a patch (`__klp_enable_patch()`, `__klp_disable_patch()` of
 //! `core.c`): the callbacks, the redirection of the loaded objects and the transition.
 
+use crate::model::state::KlpTransitionState;
 use crate::objects::Patch;
 use crate::{callbacks, patch, transition, warn_on, KlpLocked};
 use core::sync::atomic::{fence, Ordering};
@@ -17,7 +18,7 @@ pub(crate) fn klp_disable_patch(guard: &KlpLocked, patch: Patch) -> Result {
     if transition::klp_transition_patch().is_some() {
         return Err(EBUSY);
     }
-    transition::klp_init_transition(patch, transition::KLP_TRANSITION_UNPATCHED);
+    transition::klp_init_transition(patch, KlpTransitionState::Unpatched);
     for obj in patch.objects() {
         if obj.patched() {
             callbacks::klp_pre_unpatch_callback(obj);
@@ -44,7 +45,7 @@ pub(crate) fn klp_enable_patch_locked(guard: &KlpLocked, patch: Patch) -> Result
     }
     pr_notice!("enabling patch '{}'\n", patch.name());
 
-    transition::klp_init_transition(patch, transition::KLP_TRANSITION_PATCHED);
+    transition::klp_init_transition(patch, KlpTransitionState::Patched);
     // Order the func->transition writes of klp_init_transition() before the func_stack writes
     // of klp_patch_object(): the handler sees func->transition before the new funcs.
     fence(Ordering::Release);

@@ -28,15 +28,16 @@ use kernel::ffi::{c_char, c_int, c_ulong, c_void};
 use kernel::prelude::*;
 use kernel::tasklist::{for_each_possible_cpu, for_each_process_thread};
 
-pub(crate) use crate::model::state::{
-    KLP_TRANSITION_IDLE, KLP_TRANSITION_PATCHED, KLP_TRANSITION_UNPATCHED,
-};
+use KlpTransitionState::{Idle, Patched, Unpatched};
 
 /// The patch in transition, null when none is.
 static KLP_TRANSITION_PATCH: AtomicPtr<bindings::klp_patch> = AtomicPtr::new(null_mut());
 
 /// The patch state tasks switch to, `KLP_TRANSITION_IDLE` when no transition runs.
-static KLP_TARGET_STATE: AtomicI32 = AtomicI32::new(KLP_TRANSITION_IDLE);
+///
+/// Only [`set_klp_target_state`] writes it, so it always holds the C value of a
+/// [`KlpTransitionState`].
+static KLP_TARGET_STATE: AtomicI32 = AtomicI32::new(Idle.as_raw());
 
 /// Retries of the transition since it started.
 static KLP_SIGNALS_CNT: AtomicU32 = AtomicU32::new(0);
@@ -52,13 +53,18 @@ pub(crate) fn klp_transition_patch() -> Option<Patch> {
 }
 
 /// `klp_target_state`.
-fn klp_target_state() -> c_int {
-    KLP_TARGET_STATE.load(Ordering::Relaxed)
+fn klp_target_state() -> KlpTransitionState {
+    KlpTransitionState::from_raw(KLP_TARGET_STATE.load(Ordering::Relaxed)).unwrap_or(Idle)
+}
+
+/// Sets `klp_target_state`.
+fn set_klp_target_state(state: KlpTransitionState) {
+    KLP_TARGET_STATE.store(state.as_raw(), Ordering::Relaxed);
 }
 
 /// "patching" or "unpatching", for the log lines.
-fn klp_target_name(state: c_int) -> &'static CStr {
-    if state == KLP_TRANSITION_PATCHED {
+fn klp_target_name(state: KlpTransitionState) -> &'static CStr {
+    if state == Patched {
         kernel::c_str!("patching")
     } else {
         kernel::c_str!("unpatching")
@@ -159,12 +165,12 @@ fn klp_complete_transition(guard: &KlpLocked) {
         )
     };
 
-    if klp_replaces_on_complete(patch.replace(), target) {
+    if klp_replaces_on_complete(patch.replace(), target.as_raw()) {
         lifecycle::klp_unpatch_replaced_patches(guard, patch);
         lifecycle::klp_discard_nops(patch);
     }
 
-    if target == KLP_TRANSITION_UNPATCHED {
+    if target == Unpatched {
         // Every task is unpatched: the new functions can leave the func_stacks, and the handler
         // must no longer see them before func->transition is cleared.
         crate::patch::klp_unpatch_objects(patch, false);
@@ -178,7 +184,7 @@ fn klp_complete_transition(guard: &KlpLocked) {
     }
 
     // Prevent the handler from seeing KLP_TRANSITION_IDLE.
-    if target == KLP_TRANSITION_PATCHED {
+    if target == Patched {
         klp_synchronize_transition();
     }
 
@@ -190,7 +196,7 @@ fn klp_complete_transition(guard: &KlpLocked) {
         if !obj.is_loaded() {
             continue;
         }
-        match klp_complete_callback(target) {
+        match klp_complete_callback(target.as_raw()) {
             Some(KlpCallback::PostPatch) => callbacks::klp_post_patch_callback(obj),
             Some(KlpCallback::PostUnpatch) => callbacks::klp_post_unpatch_callback(obj),
             _ => {}
@@ -199,14 +205,14 @@ fn klp_complete_transition(guard: &KlpLocked) {
 
     pr_notice!("'{}': {} complete\n", patch.name(), klp_target_name(target));
 
-    KLP_TARGET_STATE.store(KLP_TRANSITION_IDLE, Ordering::Relaxed);
+    set_klp_target_state(Idle);
     KLP_TRANSITION_PATCH.store(null_mut(), Ordering::Relaxed);
 }
 
 /// Cancels a patching transition that was initialised but not started (the error path of
 /// enabling); a started one is reversed instead.
 pub(crate) fn klp_cancel_transition(guard: &KlpLocked) {
-    if warn_on_once(klp_target_state() != KLP_TRANSITION_PATCHED) {
+    if warn_on_once(klp_target_state() != Patched) {
         return;
     }
     if let Some(patch) = klp_transition_patch() {
@@ -219,7 +225,7 @@ pub(crate) fn klp_cancel_transition(guard: &KlpLocked) {
             )
         };
     }
-    KLP_TARGET_STATE.store(KLP_TRANSITION_UNPATCHED, Ordering::Relaxed);
+    set_klp_target_state(Unpatched);
     klp_complete_transition(guard);
 }
 
@@ -241,7 +247,7 @@ pub unsafe extern "C" fn klp_update_patch_state(task: *mut bindings::task_struct
     // the klp_target_state read (writes in klp_init_transition() and klp_reverse_transition()),
     // and before a later func->transition read in the handler.
     // `task` is live (the function's safety requirement).
-    model::klp_update_patch_state(&mut Task(task), klp_target_state);
+    model::klp_update_patch_state(&mut Task(task), || klp_target_state().as_raw());
     // SAFETY: Paired with the disable above.
     unsafe { bindings::preempt_enable_notrace() };
 }
@@ -339,7 +345,7 @@ unsafe extern "C" fn klp_check_and_switch_task(
 /// Fails if it is running, sleeping on a to-be-patched or to-be-unpatched function, or if its
 /// stack is unreliable.
 fn klp_try_switch_task(task: *mut bindings::task_struct) -> bool {
-    let target = klp_target_state();
+    let target = klp_target_state().as_raw();
     let reliable = stack::klp_have_reliable_stack();
     let mut old_name: *const c_char = c"".as_ptr().cast();
     let verdict = model::klp_try_switch_task(&mut Task(task), target, reliable, |_| {
@@ -456,7 +462,7 @@ fn klp_send_signals() {
 /// the sleeping ones. If any task is still in the initial state, schedules a retry; otherwise
 /// completes the transition.
 pub(crate) fn klp_try_complete_transition(guard: &KlpLocked) {
-    warn_on_once(klp_target_state() == KLP_TRANSITION_IDLE);
+    warn_on_once(klp_target_state() == Idle);
 
     let mut complete = true;
     for_each_process_thread(|task| complete &= klp_try_switch_task(task));
@@ -477,7 +483,7 @@ pub(crate) fn klp_try_complete_transition(guard: &KlpLocked) {
             }
         } else {
             // Offline idle tasks can switch immediately.
-            model::klp_switch_offline_task(&mut Task(task), klp_target_state());
+            model::klp_switch_offline_task(&mut Task(task), klp_target_state().as_raw());
         }
     });
     // SAFETY: Paired with the lock above.
@@ -547,7 +553,7 @@ fn klp_cond_resched_disable() {
 /// switch in [`klp_try_complete_transition`], on kernel exit or at the idle loop's switch point.
 pub(crate) fn klp_start_transition() {
     let target = klp_target_state();
-    warn_on_once(target == KLP_TRANSITION_IDLE);
+    warn_on_once(target == Idle);
     if let Some(patch) = klp_transition_patch() {
         pr_notice!(
             "'{}': starting {} transition\n",
@@ -556,7 +562,7 @@ pub(crate) fn klp_start_transition() {
         );
     }
     for_each_task(|task| {
-        model::klp_start_task(&mut Task(task), target);
+        model::klp_start_task(&mut Task(task), target.as_raw());
     });
     klp_cond_resched_enable();
     KLP_SIGNALS_CNT.store(0, Ordering::Relaxed);
@@ -564,14 +570,15 @@ pub(crate) fn klp_start_transition() {
 
 /// Initialises a transition of `patch` to `state`: the global target, every task in the
 /// initial state, every func in transition.
-pub(crate) fn klp_init_transition(patch: Patch, state: c_int) {
-    warn_on_once(klp_target_state() != KLP_TRANSITION_IDLE);
-    let initial = model::klp_initial_state(KlpTransitionState::from_raw(state))
-        .map_or(KLP_TRANSITION_IDLE, |s| s as c_int);
+pub(crate) fn klp_init_transition(patch: Patch, state: KlpTransitionState) {
+    warn_on_once(klp_target_state() != Idle);
+    let initial = model::klp_initial_state(Some(state))
+        .unwrap_or(Idle)
+        .as_raw();
 
     KLP_TRANSITION_PATCH.store(patch.as_ptr(), Ordering::Relaxed);
     // The target has no effect until the TIF_PATCH_PENDING flags are set.
-    KLP_TARGET_STATE.store(state, Ordering::Relaxed);
+    set_klp_target_state(state);
     // SAFETY: The format takes two strings.
     unsafe {
         klp_debug!(
@@ -607,7 +614,7 @@ pub(crate) fn klp_reverse_transition() {
         return;
     };
     let target = klp_target_state();
-    let direction = if target == KLP_TRANSITION_PATCHED {
+    let direction = if target == Patched {
         c"patching to unpatching"
     } else {
         c"unpatching to patching"
@@ -629,7 +636,7 @@ pub(crate) fn klp_reverse_transition() {
 
     // All patching stopped: prepare the reverse transition.
     patch.set_enabled(!patch.enabled());
-    KLP_TARGET_STATE.store(model::klp_reversed_target(target), Ordering::Relaxed);
+    set_klp_target_state(model::klp_initial_state(Some(target)).unwrap_or(Idle));
     // Order the klp_target_state write before the TIF_PATCH_PENDING writes of
     // klp_start_transition().
     fence(Ordering::Release);
@@ -665,7 +672,7 @@ pub(crate) fn klp_force_transition(guard: &KlpLocked) {
         return;
     };
     // Patches being removed are marked forced: their modules are never put.
-    if klp_target_state() == KLP_TRANSITION_UNPATCHED {
+    if klp_target_state() == Unpatched {
         patch.set_forced(true);
     } else if patch.replace() {
         for old in klp_for_each_patch(guard) {
