@@ -36,6 +36,24 @@ extern "C" {
     static mut klp_shadow_lock: bindings::spinlock_t;
 }
 
+/// `klp_shadow_lock`, held with interrupts off until dropped (`spin_lock_irqsave()`).
+struct ShadowLockGuard(c_ulong);
+
+impl ShadowLockGuard {
+    /// Takes `klp_shadow_lock`.
+    fn lock() -> Self {
+        // SAFETY: `klp_shadow_lock` is a statically initialised spinlock (`glue.c`).
+        Self(unsafe { bindings::spin_lock_irqsave(addr_of_mut!(klp_shadow_lock)) })
+    }
+}
+
+impl Drop for ShadowLockGuard {
+    fn drop(&mut self) {
+        // SAFETY: This context took the lock in `lock()`; the flags are the ones it saved.
+        unsafe { bindings::spin_unlock_irqrestore(addr_of_mut!(klp_shadow_lock), self.0) };
+    }
+}
+
 /// The bucket of `obj` (`hash_min()` of the address, i.e. `hash_64()`).
 fn klp_shadow_bucket(obj: *mut c_void) -> *mut bindings::hlist_head {
     const GOLDEN_RATIO_64: u64 = 0x61C8_8646_80B5_83EB;
@@ -155,13 +173,14 @@ unsafe fn klp_shadow_get_or_alloc_inner(
     if new.is_null() {
         return null_mut();
     }
-    // SAFETY: `klp_shadow_lock` is statically initialised; the hash is changed under it.
+    let guard = ShadowLockGuard::lock();
+    // SAFETY: The hash is changed under `klp_shadow_lock`, held by `guard`; `new` is a fresh
+    // allocation of `total` bytes, owned here until it is added to the hash.
     unsafe {
-        let flags = bindings::spin_lock_irqsave(addr_of_mut!(klp_shadow_lock));
         // Look again under the lock: another CPU may have added it.
         let data = klp_shadow_get(obj, id);
         if !data.is_null() {
-            bindings::spin_unlock_irqrestore(addr_of_mut!(klp_shadow_lock), flags);
+            drop(guard);
             bindings::kfree(new.cast());
             return exists(data);
         }
@@ -170,7 +189,7 @@ unsafe fn klp_shadow_get_or_alloc_inner(
         if let Some(ctor) = ctor {
             let err: c_int = ctor(obj, klp_shadow_data(new), ctor_data);
             if err != 0 {
-                bindings::spin_unlock_irqrestore(addr_of_mut!(klp_shadow_lock), flags);
+                drop(guard);
                 bindings::kfree(new.cast());
                 bindings::_printk(
                     c"\x013livepatch: Failed to construct shadow variable <%p, %lx> (%d)\n"
@@ -185,7 +204,6 @@ unsafe fn klp_shadow_get_or_alloc_inner(
         }
         // No more failures: add it to the hash.
         bindings::hlist_add_head_rcu(addr_of_mut!((*new).node), klp_shadow_bucket(obj));
-        bindings::spin_unlock_irqrestore(addr_of_mut!(klp_shadow_lock), flags);
         klp_shadow_data(new)
     }
 }
@@ -256,15 +274,14 @@ pub unsafe extern "C" fn klp_shadow_free(
     id: c_ulong,
     dtor: bindings::klp_shadow_dtor_t,
 ) {
-    // SAFETY: The hash is changed under `klp_shadow_lock`.
+    let _guard = ShadowLockGuard::lock();
+    // SAFETY: The hash is changed under `klp_shadow_lock`, held by the guard.
     unsafe {
-        let flags = bindings::spin_lock_irqsave(addr_of_mut!(klp_shadow_lock));
         if let Some(shadow) =
             klp_shadow_walk(klp_shadow_bucket(obj)).find(|&s| klp_shadow_match(s, obj, id))
         {
             klp_shadow_free_struct(shadow, dtor);
         }
-        bindings::spin_unlock_irqrestore(addr_of_mut!(klp_shadow_lock), flags);
     }
 }
 
@@ -275,9 +292,10 @@ pub unsafe extern "C" fn klp_shadow_free(
 /// `dtor`, if any, does not sleep.
 #[no_mangle]
 pub unsafe extern "C" fn klp_shadow_free_all(id: c_ulong, dtor: bindings::klp_shadow_dtor_t) {
-    // SAFETY: The hash is changed under `klp_shadow_lock`.
+    let _guard = ShadowLockGuard::lock();
+    // SAFETY: The hash is changed under `klp_shadow_lock`, held by the guard; the buckets are
+    // the hash's `1 << KLP_SHADOW_HASH_BITS` heads.
     unsafe {
-        let flags = bindings::spin_lock_irqsave(addr_of_mut!(klp_shadow_lock));
         let buckets = KLP_SHADOW_HASH.get().cast::<bindings::hlist_head>();
         for i in 0..1usize << KLP_SHADOW_HASH_BITS {
             for shadow in klp_shadow_walk(buckets.add(i)) {
@@ -286,6 +304,5 @@ pub unsafe extern "C" fn klp_shadow_free_all(id: c_ulong, dtor: bindings::klp_sh
                 }
             }
         }
-        bindings::spin_unlock_irqrestore(addr_of_mut!(klp_shadow_lock), flags);
     }
 }
