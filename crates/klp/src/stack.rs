@@ -65,16 +65,6 @@ pub fn previous<'a>(
         .copied()
 }
 
-/// The patch whose version of `function` (`object`) runs: the newest
-/// enabled patch that patches it.
-pub fn active<'a>(stack: &[&'a Patch], object: &str, function: &Function) -> Option<&'a Patch> {
-    stack
-        .iter()
-        .rev()
-        .find(|p| p.enabled && patches(p, object, function))
-        .copied()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,7 +103,7 @@ mod tests {
     }
 
     #[test]
-    fn previous_and_active_skip_disabled_and_unrelated_patches() {
+    fn previous_skips_disabled_and_unrelated_patches() {
         let t = FakeTree::temp();
         let f = |n: &str| crate::model::parse_function_dir(n);
         t.patch("p1", true, false).object("vmlinux", true, &["f,1"]);
@@ -135,7 +125,5 @@ mod tests {
         );
         assert!(previous(&stack, &ps[0], "vmlinux", &f("f,1")).is_none());
         assert!(previous(&stack, p4, "mod", &f("f,1")).is_none());
-        assert_eq!(active(&stack, "vmlinux", &f("f,1")).unwrap().name, "p4");
-        assert!(active(&stack, "vmlinux", &f("h,1")).is_none());
     }
 }
