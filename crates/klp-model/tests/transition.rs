@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::tasks::*;
 use common::SimTask;
 use klp_model::state::{KLP_TRANSITION_IDLE, KLP_TRANSITION_PATCHED, KLP_TRANSITION_UNPATCHED};
 use klp_model::transition::*;

@@ -10,6 +10,7 @@
 
 use klp_model::callbacks::{klp_complete_callback, KlpCallback, KlpCallbacks};
 pub mod func_stack;
+pub mod tasks;
 
 use func_stack::{FuncStack, KlpFunc};
 use klp_model::replace::{
@@ -19,13 +20,12 @@ use klp_model::state::{
     KlpTransitionState, KLP_TRANSITION_IDLE, KLP_TRANSITION_PATCHED, KLP_TRANSITION_UNPATCHED,
 };
 use klp_model::states::{klp_is_patch_compatible, KlpStateRef};
-use klp_model::transition::{
-    klp_copy_process, KlpSwitchError, KlpTask, KlpTaskState, KlpTransition, KlpTryComplete,
-};
+use klp_model::transition::{klp_copy_process, KlpSwitchError, KlpTask};
 use proptest::prelude::*;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use tasks::{KlpTaskState, KlpTransition, KlpTryComplete};
 
 /// The objects: vmlinux and two modules.
 pub const OBJS: [Option<&[u8]>; 3] = [None, Some(b"m1"), Some(b"m2")];
