@@ -18,7 +18,7 @@ pub(crate) fn klp_disable_patch(guard: &KlpLocked, patch: Patch) -> Result {
     if transition::klp_transition_patch().is_some() {
         return Err(EBUSY);
     }
-    transition::klp_init_transition(patch, KlpTransitionState::Unpatched);
+    transition::klp_init_transition(guard, patch, KlpTransitionState::Unpatched);
     for obj in patch.objects() {
         if obj.patched() {
             callbacks::klp_pre_unpatch_callback(obj);
@@ -29,7 +29,7 @@ pub(crate) fn klp_disable_patch(guard: &KlpLocked, patch: Patch) -> Result {
     // switched the task must see func->transition set.
     fence(Ordering::Release);
     transition::klp_start_transition();
-    patch.set_enabled(false);
+    patch.set_enabled(guard, false);
     transition::klp_try_complete_transition(guard);
     Ok(())
 }
@@ -45,7 +45,7 @@ pub(crate) fn klp_enable_patch_locked(guard: &KlpLocked, patch: Patch) -> Result
     }
     pr_notice!("enabling patch '{}'\n", patch.name());
 
-    transition::klp_init_transition(patch, KlpTransitionState::Patched);
+    transition::klp_init_transition(guard, patch, KlpTransitionState::Patched);
     // Order the func->transition writes of klp_init_transition() before the func_stack writes
     // of klp_patch_object(): the handler sees func->transition before the new funcs.
     fence(Ordering::Release);
@@ -60,7 +60,7 @@ pub(crate) fn klp_enable_patch_locked(guard: &KlpLocked, patch: Patch) -> Result
                     obj.display_name()
                 );
             })?;
-            patch::klp_patch_object(obj).inspect_err(|_| {
+            patch::klp_patch_object(guard, obj).inspect_err(|_| {
                 pr_warn!("failed to patch object '{}'\n", obj.display_name());
             })
         });
@@ -71,7 +71,7 @@ pub(crate) fn klp_enable_patch_locked(guard: &KlpLocked, patch: Patch) -> Result
     }
 
     transition::klp_start_transition();
-    patch.set_enabled(true);
+    patch.set_enabled(guard, true);
     transition::klp_try_complete_transition(guard);
     Ok(())
 }

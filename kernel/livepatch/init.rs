@@ -47,7 +47,7 @@ pub extern "C" fn klp_init() -> c_int {
 }
 
 /// Sets `obj->mod` if the object is a module that is loaded and known to livepatch.
-fn klp_find_object_module(obj: Object) {
+fn klp_find_object_module(guard: &KlpLocked, obj: Object) {
     if !obj.is_module() {
         return;
     }
@@ -60,7 +60,7 @@ fn klp_find_object_module(obj: Object) {
         let module = bindings::find_module(obj.name());
         // Do not mess with the work of `klp_module_coming()` and `klp_module_going()`.
         if !module.is_null() && (*module).klp_alive {
-            obj.set_mod(module);
+            obj.set_mod(guard, module);
         }
         bindings::rcu_read_unlock_sched();
     }
@@ -102,12 +102,16 @@ fn klp_strdup(name: *const c_char) -> Result<*const c_char> {
 }
 
 /// Allocates an object for the nops of an object that `patch` does not patch.
-fn klp_alloc_object_dynamic(name: *const c_char, patch: Patch) -> Result<Object> {
+fn klp_alloc_object_dynamic(
+    guard: &KlpLocked,
+    name: *const c_char,
+    patch: Patch,
+) -> Result<Object> {
     let raw = klp_alloc_zeroed::<bindings::klp_object>()?;
     // SAFETY: `raw` is a fresh, zeroed, non-null object that the core owns until released.
     let obj = unsafe { Object::from_entry(raw) };
     match klp_strdup(name) {
-        Ok(copy) => obj.set_name(copy),
+        Ok(copy) => obj.set_name(guard, copy),
         Err(e) => {
             // SAFETY: `raw` is unused.
             unsafe { klp_free_zeroed(raw) };
@@ -115,17 +119,17 @@ fn klp_alloc_object_dynamic(name: *const c_char, patch: Patch) -> Result<Object>
         }
     }
     klp_init_object_early(patch, obj);
-    obj.set_dynamic(true);
+    obj.set_dynamic(guard, true);
     Ok(obj)
 }
 
 /// Allocates a nop func that makes `old_func`'s function run its original code.
-fn klp_alloc_func_nop(old_func: Func, obj: Object) -> Result {
+fn klp_alloc_func_nop(guard: &KlpLocked, old_func: Func, obj: Object) -> Result {
     let raw = klp_alloc_zeroed::<bindings::klp_func>()?;
     // SAFETY: `raw` is a fresh, zeroed, non-null func that the core owns until released.
     let func = unsafe { Func::from_entry(raw) };
     match klp_strdup(old_func.old_name()) {
-        Ok(copy) => func.set_old_name(copy),
+        Ok(copy) => func.set_old_name(guard, copy),
         Err(e) => {
             // SAFETY: `raw` is unused.
             unsafe { klp_free_zeroed(raw) };
@@ -135,22 +139,22 @@ fn klp_alloc_func_nop(old_func: Func, obj: Object) -> Result {
     klp_init_func_early(obj, func);
     // func->new_func is the same as func->old_func: both are set when the object is loaded,
     // see klp_init_object_loaded().
-    func.set_old_sympos(old_func.old_sympos());
-    func.set_nop(true);
+    func.set_old_sympos(guard, old_func.old_sympos());
+    func.set_nop(guard, true);
     Ok(())
 }
 
 /// Adds nops to `patch` for the functions of `old_obj` that it does not patch, as
 /// [`replace::klp_add_object_nops`] decides.
-fn klp_add_object_nops(patch: Patch, old_obj: Object) -> Result {
+fn klp_add_object_nops(guard: &KlpLocked, patch: Patch, old_obj: Object) -> Result {
     let obj = match klp_find_object(patch, old_obj) {
         Some(obj) => obj,
-        None => klp_alloc_object_dynamic(old_obj.name(), patch)?,
+        None => klp_alloc_object_dynamic(guard, old_obj.name(), patch)?,
     };
     replace::klp_add_object_nops(
         old_obj.funcs_list().map(|f| (klp_func_ref(f), f)),
         || obj.funcs_list().map(klp_func_ref),
-        |old_func| klp_alloc_func_nop(old_func, obj),
+        |old_func| klp_alloc_func_nop(guard, old_func, obj),
     )?;
     Ok(())
 }
@@ -160,14 +164,14 @@ fn klp_add_object_nops(patch: Patch, old_obj: Object) -> Result {
 fn klp_add_nops(guard: &KlpLocked, patch: Patch) -> Result {
     for old_patch in klp_for_each_patch(guard) {
         for old_obj in old_patch.objects() {
-            klp_add_object_nops(patch, old_obj)?;
+            klp_add_object_nops(guard, patch, old_obj)?;
         }
     }
     Ok(())
 }
 
 /// Validates a func and adds its sysfs directory `<function,sympos>`.
-fn klp_init_func(obj: Object, func: Func) -> Result {
+fn klp_init_func(guard: &KlpLocked, obj: Object, func: Func) -> Result {
     if func.old_name().is_null() {
         return Err(EINVAL);
     }
@@ -181,8 +185,8 @@ fn klp_init_func(obj: Object, func: Func) -> Result {
     }
     // SAFETY: `stack_node` is owned by the func, not on any func_stack yet.
     unsafe { bindings::INIT_LIST_HEAD(func.stack_node()) };
-    func.set_patched(false);
-    func.set_transition(false);
+    func.set_patched(guard, false);
+    func.set_transition(guard, false);
     // A unique symbol (old_sympos 0) is the first occurrence: its directory says 1.
     let sympos = if func.old_sympos() != 0 {
         func.old_sympos()
@@ -195,7 +199,7 @@ fn klp_init_func(obj: Object, func: Func) -> Result {
 
 /// The part of the initialisation that is done only when the object is loaded: relocations and
 /// symbol addresses.
-pub(crate) fn klp_init_object_loaded(patch: Patch, obj: Object) -> Result {
+pub(crate) fn klp_init_object_loaded(guard: &KlpLocked, patch: Patch, obj: Object) -> Result {
     if obj.is_module() {
         // Only module-specific relocations here (.klp.rela.{module}.*): the vmlinux ones were
         // written when the patch module itself loaded.
@@ -203,7 +207,7 @@ pub(crate) fn klp_init_object_loaded(patch: Patch, obj: Object) -> Result {
     }
     for func in obj.funcs_list() {
         let old = reloc::klp_find_object_symbol(obj.name(), func.old_name(), func.old_sympos())?;
-        func.set_old_func(old as *mut c_void);
+        func.set_old_func(guard, old as *mut c_void);
 
         let mut size: c_ulong = 0;
         // SAFETY: Only an address is looked up; the size is written to a local.
@@ -211,10 +215,10 @@ pub(crate) fn klp_init_object_loaded(patch: Patch, obj: Object) -> Result {
             pr_err!("kallsyms size lookup failed for '{}'\n", func.name());
             return Err(ENOENT);
         }
-        func.set_old_size(size);
+        func.set_old_size(guard, size);
 
         if func.nop() {
-            func.set_new_func(func.old_func());
+            func.set_new_func(guard, func.old_func());
         }
         // SAFETY: As above.
         let found = unsafe {
@@ -227,19 +231,19 @@ pub(crate) fn klp_init_object_loaded(patch: Patch, obj: Object) -> Result {
             );
             return Err(ENOENT);
         }
-        func.set_new_size(size);
+        func.set_new_size(guard, size);
     }
     Ok(())
 }
 
 /// Validates an object, adds its sysfs directory and initialises its funcs.
-fn klp_init_object(patch: Patch, obj: Object) -> Result {
+fn klp_init_object(guard: &KlpLocked, patch: Patch, obj: Object) -> Result {
     if obj.is_module() && obj.display_name().len() >= bindings::MODULE_NAME_LEN as usize {
         return Err(EINVAL);
     }
-    obj.set_patched(false);
-    obj.set_mod(null_mut());
-    klp_find_object_module(obj);
+    obj.set_patched(guard, false);
+    obj.set_mod(guard, null_mut());
+    klp_find_object_module(guard, obj);
 
     // SAFETY: The object's kobject is initialised (`klp_init_object_early()`), its patch's is
     // added.
@@ -247,10 +251,10 @@ fn klp_init_object(patch: Patch, obj: Object) -> Result {
         kobjects::kobject_add_name(obj.kobj(), patch.kobj(), obj.display_name().as_char_ptr())?
     };
     for func in obj.funcs_list() {
-        klp_init_func(obj, func)?;
+        klp_init_func(guard, obj, func)?;
     }
     if obj.is_loaded() {
-        klp_init_object_loaded(patch, obj)?;
+        klp_init_object_loaded(guard, patch, obj)?;
     }
     Ok(())
 }
@@ -279,15 +283,15 @@ fn klp_init_object_early(patch: Patch, obj: Object) {
 static FREE_WORK_KEY: Static<bindings::lock_class_key> = unsafe { Static::zeroed() };
 
 /// Initialises what the free paths rely on: lists, kobjects, the free work.
-fn klp_init_patch_early(patch: Patch) {
+fn klp_init_patch_early(guard: &KlpLocked, patch: Patch) {
     // SAFETY: The patch module handed over its patch; nothing else uses it yet.
     unsafe {
         bindings::INIT_LIST_HEAD(patch.list());
         bindings::INIT_LIST_HEAD(patch.obj_list());
         bindings::kobject_init(patch.kobj(), kobjects::klp_ktype_patch());
     }
-    patch.set_enabled(false);
-    patch.set_forced(false);
+    patch.set_enabled(guard, false);
+    patch.set_forced(guard, false);
     // SAFETY: `free_work` and `finish` are owned by the patch and not in use; the lock class
     // key is static.
     unsafe {
@@ -319,7 +323,7 @@ fn klp_init_patch(guard: &KlpLocked, patch: Patch) -> Result {
         klp_add_nops(guard, patch)?;
     }
     for obj in patch.objects() {
-        klp_init_object(patch, obj)?;
+        klp_init_object(guard, patch, obj)?;
     }
     // SAFETY: `list` is initialised and unlinked; `klp_patches` is changed under `klp_mutex`.
     unsafe { bindings::list_add_tail(patch.list(), klp_patches_head()) };
@@ -384,7 +388,7 @@ pub unsafe extern "C" fn klp_enable_patch(patch: *mut bindings::klp_patch) -> c_
         return ENODEV.to_errno();
     }
 
-    klp_init_patch_early(patch);
+    klp_init_patch_early(&guard, patch);
     let result =
         klp_init_patch(&guard, patch).and_then(|()| enable::klp_enable_patch_locked(&guard, patch));
     match result {

@@ -13,11 +13,24 @@ use kernel::bindings;
 use kernel::error::Result;
 use kernel::ffi::c_char;
 
+/// The release of a patch kobject: completes `finish`, which `klp_free_patch_finish()` waits
+/// for.
+///
+/// # Safety
+///
+/// `kobj` is the kobject of a live patch whose last reference was put (the kobject core calls
+/// it so, through [`klp_ktype_patch`]).
 unsafe extern "C" fn klp_kobj_release_patch(kobj: *mut bindings::kobject) {
     // SAFETY: The release of a patch kobject; the patch lives until `finish` completes.
     unsafe { bindings::complete(Patch::from_kobj(kobj).finish()) };
 }
 
+/// The release of an object kobject: frees a dynamic (nop) object.
+///
+/// # Safety
+///
+/// `kobj` is the kobject of a live object whose last reference was put (through
+/// [`klp_ktype_object`]).
 unsafe extern "C" fn klp_kobj_release_object(kobj: *mut bindings::kobject) {
     // SAFETY: The release of an object kobject, embedded in a live object.
     let obj = unsafe { Object::from_kobj(kobj) };
@@ -26,6 +39,12 @@ unsafe extern "C" fn klp_kobj_release_object(kobj: *mut bindings::kobject) {
     }
 }
 
+/// The release of a func kobject: frees a nop func.
+///
+/// # Safety
+///
+/// `kobj` is the kobject of a live func whose last reference was put (through
+/// [`klp_ktype_func`]).
 unsafe extern "C" fn klp_kobj_release_func(kobj: *mut bindings::kobject) {
     // SAFETY: The release of a func kobject, embedded in a live func.
     let func = unsafe { Func::from_kobj(kobj) };

@@ -66,12 +66,12 @@ fn klp_free_funcs(obj: Object, nops_only: bool) {
 }
 
 /// Cleans up when a patched object is unloaded.
-pub(crate) fn klp_free_object_loaded(obj: Object) {
-    obj.set_mod(null_mut());
+pub(crate) fn klp_free_object_loaded(guard: &KlpLocked, obj: Object) {
+    obj.set_mod(guard, null_mut());
     for func in obj.funcs_list() {
-        func.set_old_func(null_mut());
+        func.set_old_func(guard, null_mut());
         if func.nop() {
-            func.set_new_func(null_mut());
+            func.set_new_func(guard, null_mut());
         }
     }
 }
@@ -95,8 +95,8 @@ fn klp_free_objects(patch: Patch, nops_only: bool) {
 ///
 /// It must be called right after removing the replaced patches: the nops are the last entries
 /// of their func_stacks, and unregistering ftrace waits until nobody is in the handler.
-pub(crate) fn klp_discard_nops(new_patch: Patch) {
-    patch::klp_unpatch_objects(new_patch, true);
+pub(crate) fn klp_discard_nops(guard: &KlpLocked, new_patch: Patch) {
+    patch::klp_unpatch_objects(guard, new_patch, true);
     klp_free_objects(new_patch, true);
 }
 
@@ -133,6 +133,10 @@ pub(crate) fn klp_free_patch_finish(patch: Patch) {
 
 /// The work that completes freeing a patch: the patch may be freed from its own sysfs
 /// interface, so the interface is destroyed from another context.
+///
+/// # Safety
+///
+/// `work` is the `free_work` of a live patch, queued by [`klp_free_patch_async`].
 pub(crate) unsafe extern "C" fn klp_free_patch_work_fn(work: *mut bindings::work_struct) {
     // SAFETY: The work is the `free_work` of a live patch (queued by `klp_free_patch_async()`),
     // so its container is in the same allocation and not null.
@@ -162,7 +166,7 @@ pub(crate) fn klp_free_replaced_patches_async(guard: &KlpLocked, new_patch: Patc
 /// handler on a replaced patch's func; the patch modules are then never put.
 pub(crate) fn klp_unpatch_replaced_patches(guard: &KlpLocked, new_patch: Patch) {
     for old_patch in replace::klp_replaced_patches(klp_for_each_patch(guard), &new_patch) {
-        old_patch.set_enabled(false);
-        patch::klp_unpatch_objects(old_patch, false);
+        old_patch.set_enabled(guard, false);
+        patch::klp_unpatch_objects(guard, old_patch, false);
     }
 }

@@ -46,22 +46,23 @@ fn klp_cleanup_module_patches_limited(
             patch.name(),
             name
         );
-        patch::klp_unpatch_object(obj);
+        patch::klp_unpatch_object(guard, obj);
         callbacks::klp_post_unpatch_callback(obj);
         reloc::klp_clear_object_relocs(patch, obj);
-        lifecycle::klp_free_object_loaded(obj);
+        lifecycle::klp_free_object_loaded(guard, obj);
     }
 }
 
 /// Applies `patch`'s object `obj` to the loading `module`.
 fn klp_module_apply(
+    guard: &KlpLocked,
     patch: Patch,
     obj: Object,
     module: *mut bindings::module,
     name: &CStr,
 ) -> Result {
-    obj.set_mod(module);
-    init::klp_init_object_loaded(patch, obj).inspect_err(|e| {
+    obj.set_mod(guard, module);
+    init::klp_init_object_loaded(guard, patch, obj).inspect_err(|e| {
         pr_warn!(
             "failed to initialize patch '{}' for module '{}' ({})\n",
             patch.name(),
@@ -80,7 +81,7 @@ fn klp_module_apply(
             obj.display_name()
         )
     })?;
-    patch::klp_patch_object(obj).inspect_err(|e| {
+    patch::klp_patch_object(guard, obj).inspect_err(|e| {
         pr_warn!(
             "failed to apply patch '{}' to module '{}' ({})\n",
             patch.name(),
@@ -121,7 +122,7 @@ pub unsafe extern "C" fn klp_module_coming(module: *mut bindings::module) -> c_i
         let Some(obj) = klp_module_object(patch, name.as_bytes()) else {
             continue;
         };
-        if let Err(e) = klp_module_apply(patch, obj, module, name) {
+        if let Err(e) = klp_module_apply(&guard, patch, obj, module, name) {
             // A patch that cannot be applied refuses the module.
             pr_warn!(
                 "patch '{}' failed for module '{}', refusing to load module '{}'\n",
@@ -131,7 +132,7 @@ pub unsafe extern "C" fn klp_module_coming(module: *mut bindings::module) -> c_i
             );
             // SAFETY: Under `klp_mutex`.
             unsafe { (*module).klp_alive = false };
-            obj.set_mod(core::ptr::null_mut());
+            obj.set_mod(&guard, core::ptr::null_mut());
             klp_cleanup_module_patches_limited(&guard, module, Some(patch));
             return e.to_errno();
         }

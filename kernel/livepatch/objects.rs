@@ -9,10 +9,12 @@
 //! # Invariants
 //!
 //! A handle points to a live structure that [`klp_enable_patch`](crate::init) accepted (or that
-//! the core allocated, for atomic-replace nops). Fields are written under `klp_mutex` only, but
-//! for the few that the ftrace handler and the task-switching paths read locklessly: every
-//! access is therefore a volatile one, like C's `READ_ONCE()`/`WRITE_ONCE()`.
+//! the core allocated, for atomic-replace nops). Fields are written under `klp_mutex` only (a
+//! setter takes the [`KlpLocked`] proof), but the ftrace handler and the task-switching paths
+//! read a few of them locklessly: every access is therefore a volatile one, like C's
+//! `READ_ONCE()`/`WRITE_ONCE()`.
 
+use crate::KlpLocked;
 use core::marker::PhantomData;
 use core::ptr::{addr_of_mut, NonNull};
 use kernel::bindings;
@@ -141,9 +143,9 @@ macro_rules! fields {
                 }
 
                 #[allow(dead_code)]
-                pub(crate) fn $set(self, value: $ty) {
-                    // SAFETY: The handle points to a live structure (type invariant); the
-                    // callers hold `klp_mutex` or own the structure.
+                pub(crate) fn $set(self, _locked: &KlpLocked, value: $ty) {
+                    // SAFETY: The handle points to a live structure (type invariant), and
+                    // `klp_mutex`, which serializes the writers, is held (`_locked`).
                     unsafe { addr_of_mut!((*self.as_ptr()).$field).write_volatile(value) }
                 }
             )*

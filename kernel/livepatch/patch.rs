@@ -12,7 +12,7 @@ use crate::model::func_stack::{klp_select_func, Selected, StackTop};
 use crate::model::state::KlpTransitionState;
 use crate::objects::{list_is_singular, Entries, Func, Object, Patch};
 use crate::statics::Static;
-use crate::{warn_on, warn_on_once};
+use crate::{warn_on, warn_on_once, KlpLocked};
 use core::ptr::{addr_of, addr_of_mut};
 use core::sync::atomic::{fence, Ordering};
 use kernel::alloc::{flags::__GFP_ZERO, flags::GFP_KERNEL, KBox};
@@ -109,6 +109,12 @@ impl Drop for RecursionGuard {
 ///
 /// It never allocates, sleeps or panics. Preemption is disabled by the recursion lock, which
 /// the variant of `synchronize_rcu()` of `klp_synchronize_transition()` relies on.
+///
+/// # Safety
+///
+/// ftrace calls it at the entry of a function that `fops`, the `fops` of a registered
+/// [`KlpOps`], traces, with the function's address `ip`, its caller's `parent_ip` and the
+/// registers `fregs` of the call.
 unsafe extern "C" fn klp_ftrace_handler(
     ip: c_ulong,
     parent_ip: c_ulong,
@@ -150,23 +156,48 @@ unsafe extern "C" fn klp_ftrace_handler(
         } else {
             None
         };
-        let next = KlpOps::next_func(ops, top);
         let stack = StackTop {
             transition,
             nop: top.nop(),
-            next_nop: next.map(|f| f.nop()),
         };
-        match klp_select_func(stack, task_state) {
+        // The func below is read only for a task still unpatched in a transition.
+        match klp_select_func(stack, task_state, || {
+            KlpOps::next_func(ops, top).map(|f| f.nop())
+        }) {
             Selected::Top => Some(top.new_func()),
-            Selected::Next => next.map(|f| f.new_func()),
+            Selected::Next => KlpOps::next_func(ops, top).map(|f| f.new_func()),
             Selected::Original => None,
         }
     };
     if let Some(new_func) = target {
         // SAFETY: `fregs` are the traced call's registers; the new function has the same
         // prototype as the traced one.
-        unsafe { bindings::ftrace_regs_set_instruction_pointer(fregs, new_func as c_ulong) };
+        unsafe { set_instruction_pointer(fregs, new_func as c_ulong) };
     }
+}
+
+/// `ftrace_regs_set_instruction_pointer()`: the traced call returns to `ip`.
+///
+/// On x86-64 the `ftrace_regs` are the architecture's `pt_regs` (`arch_ftrace_regs()`), and the
+/// C macro is one store, written here so that the handler does not call a helper out of line;
+/// elsewhere, the helper.
+///
+/// # Safety
+///
+/// `fregs` are the registers that ftrace passed to the running handler.
+#[inline(always)]
+unsafe fn set_instruction_pointer(fregs: *mut bindings::ftrace_regs, ip: c_ulong) {
+    #[cfg(CONFIG_X86_64)]
+    // SAFETY: On x86-64 `struct ftrace_regs` is `struct __arch_ftrace_regs` (the function's
+    // safety requirement gives a live one).
+    unsafe {
+        (*fregs.cast::<bindings::__arch_ftrace_regs>()).regs.ip = ip
+    };
+    #[cfg(not(CONFIG_X86_64))]
+    // SAFETY: The function's safety requirement.
+    unsafe {
+        bindings::ftrace_regs_set_instruction_pointer(fregs, ip)
+    };
 }
 
 /// The ftrace flags of klp_ops: the handler modifies the instruction pointer.
@@ -180,7 +211,7 @@ const KLP_FTRACE_FLAGS: c_ulong = (bindings::FTRACE_OPS_FL_DYNAMIC
     };
 
 /// Removes `func` from its func_stack, unregistering the ops when it was the last func.
-fn klp_unpatch_func(func: Func) {
+fn klp_unpatch_func(guard: &KlpLocked, func: Func) {
     if warn_on(!func.patched()) || warn_on(func.old_func().is_null()) {
         return;
     }
@@ -206,7 +237,7 @@ fn klp_unpatch_func(func: Func) {
             bindings::list_del_rcu(func.stack_node());
         }
     }
-    func.set_patched(false);
+    func.set_patched(guard, false);
 }
 
 /// Registers a new klp_ops for `func`, the first func of its old function.
@@ -258,7 +289,7 @@ fn klp_patch_func_first(func: Func) -> Result {
 }
 
 /// Puts `func` on top of the func_stack of its old function.
-fn klp_patch_func(func: Func) -> Result {
+fn klp_patch_func(guard: &KlpLocked, func: Func) -> Result {
     if warn_on(func.old_func().is_null()) || warn_on(func.patched()) {
         return Err(EINVAL);
     }
@@ -267,50 +298,50 @@ fn klp_patch_func(func: Func) -> Result {
         // SAFETY: `ops` is live, `func` is on no stack; under `klp_mutex`.
         Some(ops) => unsafe { bindings::list_add_rcu(func.stack_node(), KlpOps::func_stack(ops)) },
     }
-    func.set_patched(true);
+    func.set_patched(guard, true);
     Ok(())
 }
 
 /// Unpatches the funcs of `obj`: all, or the nops only.
-fn klp_unpatch_object_funcs(obj: Object, nops_only: bool) {
+fn klp_unpatch_object_funcs(guard: &KlpLocked, obj: Object, nops_only: bool) {
     for func in obj.funcs_list() {
         if nops_only && !func.nop() {
             continue;
         }
         if func.patched() {
-            klp_unpatch_func(func);
+            klp_unpatch_func(guard, func);
         }
     }
     if obj.dynamic() || !nops_only {
-        obj.set_patched(false);
+        obj.set_patched(guard, false);
     }
 }
 
 /// Unpatches every func of `obj`.
-pub(crate) fn klp_unpatch_object(obj: Object) {
-    klp_unpatch_object_funcs(obj, false);
+pub(crate) fn klp_unpatch_object(guard: &KlpLocked, obj: Object) {
+    klp_unpatch_object_funcs(guard, obj, false);
 }
 
 /// Patches every func of `obj`; on failure, the ones already patched are unpatched.
-pub(crate) fn klp_patch_object(obj: Object) -> Result {
+pub(crate) fn klp_patch_object(guard: &KlpLocked, obj: Object) -> Result {
     if warn_on(obj.patched()) {
         return Err(EINVAL);
     }
     for func in obj.funcs_list() {
-        if let Err(e) = klp_patch_func(func) {
-            klp_unpatch_object(obj);
+        if let Err(e) = klp_patch_func(guard, func) {
+            klp_unpatch_object(guard, obj);
             return Err(e);
         }
     }
-    obj.set_patched(true);
+    obj.set_patched(guard, true);
     Ok(())
 }
 
 /// Unpatches the patched objects of `patch`: all funcs, or the nops only.
-pub(crate) fn klp_unpatch_objects(patch: Patch, nops_only: bool) {
+pub(crate) fn klp_unpatch_objects(guard: &KlpLocked, patch: Patch, nops_only: bool) {
     for obj in patch.objects() {
         if obj.patched() {
-            klp_unpatch_object_funcs(obj, nops_only);
+            klp_unpatch_object_funcs(guard, obj, nops_only);
         }
     }
 }

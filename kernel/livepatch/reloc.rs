@@ -27,6 +27,13 @@ struct KlpFindArg<'a> {
     pos: c_ulong,
 }
 
+/// Counts an occurrence of the searched symbol at `addr`; stops the search (returns 1) when
+/// it is the one (`klp_match_callback()`).
+///
+/// # Safety
+///
+/// `data` points to the live `KlpFindArg` of [`klp_find_object_symbol`], not otherwise used
+/// during the call (kallsyms passes it back so).
 unsafe extern "C" fn klp_match_callback(data: *mut c_void, addr: c_ulong) -> c_int {
     // SAFETY: `data` is the `KlpFindArg` of `klp_find_object_symbol()`.
     let args = unsafe { &mut *data.cast::<KlpFindArg<'_>>() };
@@ -37,6 +44,12 @@ unsafe extern "C" fn klp_match_callback(data: *mut c_void, addr: c_ulong) -> c_i
     c_int::from((args.pos != 0 && args.count == args.pos) || (args.pos == 0 && args.count > 1))
 }
 
+/// [`klp_match_callback`] for a symbol of a module's kallsyms, if it has the searched name
+/// (`klp_find_callback()`).
+///
+/// # Safety
+///
+/// As [`klp_match_callback`]; `name` is a C string.
 unsafe extern "C" fn klp_find_callback(
     data: *mut c_void,
     name: *const c_char,

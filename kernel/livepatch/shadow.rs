@@ -158,7 +158,7 @@ unsafe fn klp_shadow_get_or_alloc_inner(
             data
         }
     };
-    // SAFETY: A lookup.
+    // SAFETY: `klp_shadow_get()` only reads the hash, in its own RCU read-side section.
     let data = unsafe { klp_shadow_get(obj, id) };
     if !data.is_null() {
         return exists(data);
@@ -167,7 +167,7 @@ unsafe fn klp_shadow_get_or_alloc_inner(
     let Some(total) = size.checked_add(core::mem::size_of::<KlpShadow>()) else {
         return null_mut();
     };
-    // SAFETY: A new allocation.
+    // SAFETY: `krealloc()` of null allocates; `total` is the checked size of the variable.
     let new: *mut KlpShadow =
         unsafe { bindings::krealloc(null_mut(), total, gfp_flags | bindings::__GFP_ZERO) }.cast();
     if new.is_null() {

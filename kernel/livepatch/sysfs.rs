@@ -75,13 +75,20 @@ fn store_result(result: Result, count: usize) -> isize {
     }
 }
 
+/// `echo 0 > enabled` disables a patch, or reverses its transition; `echo 1` reverses a
+/// disabling transition.
+///
+/// # Safety
+///
+/// `kobj` is a live patch's kobject and `buf` a NUL-terminated store buffer: sysfs calls the
+/// stores and shows of [`PATCH_GROUPS`] (and [`OBJECT_GROUPS`]) so.
 unsafe extern "C" fn enabled_store(
     kobj: *mut bindings::kobject,
     _attr: *mut Attr,
     buf: *const c_char,
     count: usize,
 ) -> isize {
-    // SAFETY: A store buffer.
+    // SAFETY: sysfs NUL-terminates store buffers (the function's safety requirement).
     let enabled = match unsafe { parse_bool(buf) } {
         Ok(value) => value,
         Err(e) => return e.to_errno() as isize,
@@ -95,7 +102,7 @@ unsafe extern "C" fn enabled_store(
     } else if transition::klp_transition_patch() == Some(patch) {
         // A pending transition may be reversed both ways: it might be needed to complete it
         // without forcing. A disabled patch is never enabled again.
-        transition::klp_reverse_transition();
+        transition::klp_reverse_transition(&guard);
         Ok(())
     } else if !enabled {
         enable::klp_disable_patch(&guard, patch)
@@ -106,57 +113,84 @@ unsafe extern "C" fn enabled_store(
     store_result(result, count)
 }
 
+/// `enabled`: whether the patch is enabled.
+///
+/// # Safety
+///
+/// `kobj` is a live patch's kobject and `buf` a sysfs show buffer (as for every show here).
 unsafe extern "C" fn enabled_show(
     kobj: *mut bindings::kobject,
     _attr: *mut Attr,
     buf: *mut c_char,
 ) -> isize {
-    // SAFETY: A patch attribute and a show buffer.
+    // SAFETY: The attribute is in the patch kobjects' group only, so `kobj` is a live
+    // patch's; `buf` is a show buffer (the function's safety requirement).
     unsafe { emit_int(buf, Patch::from_kobj(kobj).enabled()) }
 }
 
+/// `transition`: whether the patch is in transition.
+///
+/// # Safety
+///
+/// As [`enabled_show`].
 unsafe extern "C" fn transition_show(
     kobj: *mut bindings::kobject,
     _attr: *mut Attr,
     buf: *mut c_char,
 ) -> isize {
-    // SAFETY: A patch attribute.
+    // SAFETY: The attribute is in the patch kobjects' group only: `kobj` is a live patch's.
     let patch = unsafe { Patch::from_kobj(kobj) };
-    // SAFETY: A show buffer.
+    // SAFETY: `buf` is a sysfs show buffer (the function's safety requirement).
     unsafe { emit_int(buf, transition::klp_transition_patch() == Some(patch)) }
 }
 
+/// `echo 1 > force` forces the transition of the patch to complete.
+///
+/// # Safety
+///
+/// As [`enabled_store`].
 unsafe extern "C" fn force_store(
     kobj: *mut bindings::kobject,
     _attr: *mut Attr,
     buf: *const c_char,
     count: usize,
 ) -> isize {
-    // SAFETY: A store buffer.
+    // SAFETY: sysfs NUL-terminates store buffers (the function's safety requirement).
     match unsafe { parse_bool(buf) } {
         Err(e) => return e.to_errno() as isize,
         Ok(false) => return count as isize,
         Ok(true) => {}
     }
-    let _guard = KlpMutexGuard::lock();
-    // SAFETY: A patch attribute.
+    let guard = KlpMutexGuard::lock();
+    // SAFETY: The attribute is in the patch kobjects' group only: `kobj` is a live patch's.
     let patch = unsafe { Patch::from_kobj(kobj) };
     if transition::klp_transition_patch() != Some(patch) {
         return EINVAL.to_errno() as isize;
     }
-    transition::klp_force_transition(&_guard);
+    transition::klp_force_transition(&guard);
     count as isize
 }
 
+/// `replace`: whether the patch is an atomic replace.
+///
+/// # Safety
+///
+/// As [`enabled_show`].
 unsafe extern "C" fn replace_show(
     kobj: *mut bindings::kobject,
     _attr: *mut Attr,
     buf: *mut c_char,
 ) -> isize {
-    // SAFETY: A patch attribute and a show buffer.
+    // SAFETY: The attribute is in the patch kobjects' group only, so `kobj` is a live
+    // patch's; `buf` is a show buffer (the function's safety requirement).
     unsafe { emit_int(buf, Patch::from_kobj(kobj).replace()) }
 }
 
+/// `<object>/patched`: whether the object is patched.
+///
+/// # Safety
+///
+/// As [`enabled_show`], for a live object's kobject.
 unsafe extern "C" fn patched_show(
     kobj: *mut bindings::kobject,
     _attr: *mut Attr,
@@ -164,7 +198,7 @@ unsafe extern "C" fn patched_show(
 ) -> isize {
     // SAFETY: This attribute belongs to object kobjects only, embedded in live objects.
     let obj = unsafe { Object::from_kobj(kobj) };
-    // SAFETY: A show buffer.
+    // SAFETY: `buf` is a sysfs show buffer (the function's safety requirement).
     unsafe { emit_int(buf, obj.patched()) }
 }
 

@@ -22,7 +22,7 @@ use crate::{
     callbacks, klp_for_each_patch, lifecycle, stack, warn_on_once, KlpLocked, KlpMutexGuard,
 };
 use core::ptr::{addr_of, addr_of_mut, null_mut};
-use core::sync::atomic::{fence, AtomicI32, AtomicPtr, AtomicU32, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicI32, AtomicPtr, AtomicU32, Ordering};
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_ulong, c_void};
 use kernel::prelude::*;
@@ -79,14 +79,15 @@ pub(crate) fn klp_transition_init() -> Result {
 }
 
 /// Finishes patching or unpatching the stragglers that failed to switch at the first try.
-unsafe extern "C" fn klp_transition_work_fn(_work: *mut bindings::work_struct) {
+extern "C" fn klp_transition_work_fn(_work: *mut bindings::work_struct) {
     let guard = KlpMutexGuard::lock();
     if klp_transition_patch().is_some() {
         klp_try_complete_transition(&guard);
     }
 }
 
-unsafe extern "C" fn klp_sync(_work: *mut bindings::work_struct) {}
+/// Does nothing: [`klp_synchronize_transition`] only waits until it ran on every CPU.
+extern "C" fn klp_sync(_work: *mut bindings::work_struct) {}
 
 /// A hard `synchronize_rcu()` that also synchronises tasks in userspace and idle: functions
 /// where RCU is not watching may be patched, so the func_stack changes are synchronised by
@@ -167,19 +168,19 @@ fn klp_complete_transition(guard: &KlpLocked) {
 
     if klp_replaces_on_complete(patch.replace(), target.as_raw()) {
         lifecycle::klp_unpatch_replaced_patches(guard, patch);
-        lifecycle::klp_discard_nops(patch);
+        lifecycle::klp_discard_nops(guard, patch);
     }
 
     if target == Unpatched {
         // Every task is unpatched: the new functions can leave the func_stacks, and the handler
         // must no longer see them before func->transition is cleared.
-        crate::patch::klp_unpatch_objects(patch, false);
+        crate::patch::klp_unpatch_objects(guard, patch, false);
         klp_synchronize_transition();
     }
 
     for obj in patch.objects() {
         for func in obj.funcs_list() {
-            func.set_transition(false);
+            func.set_transition(guard, false);
         }
     }
 
@@ -445,7 +446,7 @@ fn klp_send_signals() {
         }
         // A small race: the task may switch meanwhile, and the action is then meaningless but
         // harmless.
-        // SAFETY: `task` is live under `tasklist_lock`.
+        // SAFETY: `task` comes from the walk under `tasklist_lock`, which keeps it live.
         unsafe {
             if (*task).flags & bindings::PF_KTHREAD != 0 {
                 // Wake up a kthread which sleeps interruptibly and has not switched.
@@ -494,6 +495,9 @@ pub(crate) fn klp_try_complete_transition(guard: &KlpLocked) {
         if model::klp_signals_due(cnt, SIGNALS_TIMEOUT) {
             klp_send_signals();
         }
+        if model::klp_cond_resched_due(cnt) {
+            klp_cond_resched(true);
+        }
         KLP_SIGNALS_CNT.store(cnt.wrapping_add(1), Ordering::Relaxed);
         // Some tasks could not switch: retry later, or wait for them to switch on kernel exit.
         // SAFETY: The work was initialised at init; `HZ` jiffies is one second.
@@ -505,7 +509,7 @@ pub(crate) fn klp_try_complete_transition(guard: &KlpLocked) {
     }
 
     // Done! Now clean up the data structures.
-    klp_cond_resched_disable();
+    klp_cond_resched(false);
     let Some(patch) = klp_transition_patch() else {
         return;
     };
@@ -520,32 +524,37 @@ pub(crate) fn klp_try_complete_transition(guard: &KlpLocked) {
     }
 }
 
-/// Enables klp stack checking in `cond_resched()` during a transition: helps CPU-bound kthreads
-/// get patched.
-fn klp_cond_resched_enable() {
-    #[cfg(all(CONFIG_PREEMPT_DYNAMIC, CONFIG_HAVE_PREEMPT_DYNAMIC_CALL))]
-    // SAFETY: May be called in process context.
-    unsafe {
-        bindings::sched_dynamic_klp_enable()
-    };
-    #[cfg(not(all(CONFIG_PREEMPT_DYNAMIC, CONFIG_HAVE_PREEMPT_DYNAMIC_CALL)))]
-    // SAFETY: The static key is defined in `glue.c`.
-    unsafe {
-        bindings::static_key_enable(addr_of_mut!(bindings::klp_sched_try_switch_key.key))
-    };
-}
+/// Whether klp stack checking in `cond_resched()` is on; changed under `klp_mutex`.
+static KLP_COND_RESCHED_ON: AtomicBool = AtomicBool::new(false);
 
-/// Disables what [`klp_cond_resched_enable`] enabled.
-fn klp_cond_resched_disable() {
+/// Turns klp stack checking in `cond_resched()` on or off: it lets CPU-bound kthreads, which
+/// the transition finds running, switch themselves.
+///
+/// Either way every `cond_resched()` call site is re-patched (a `text_poke` each), so the hook
+/// is turned on only when a retry still finds stragglers
+/// ([`model::klp_cond_resched_due`]), and off only if it is on.
+fn klp_cond_resched(on: bool) {
+    if KLP_COND_RESCHED_ON.swap(on, Ordering::Relaxed) == on {
+        return;
+    }
     #[cfg(all(CONFIG_PREEMPT_DYNAMIC, CONFIG_HAVE_PREEMPT_DYNAMIC_CALL))]
-    // SAFETY: May be called in process context.
+    // SAFETY: Process context: the static calls are updated under `sched_dynamic_mutex`.
     unsafe {
-        bindings::sched_dynamic_klp_disable()
+        if on {
+            bindings::sched_dynamic_klp_enable()
+        } else {
+            bindings::sched_dynamic_klp_disable()
+        }
     };
     #[cfg(not(all(CONFIG_PREEMPT_DYNAMIC, CONFIG_HAVE_PREEMPT_DYNAMIC_CALL)))]
-    // SAFETY: The static key is defined in `glue.c`.
+    // SAFETY: The static key is defined in `glue.c`; process context.
     unsafe {
-        bindings::static_key_disable(addr_of_mut!(bindings::klp_sched_try_switch_key.key))
+        let key = addr_of_mut!(bindings::klp_sched_try_switch_key.key);
+        if on {
+            bindings::static_key_enable(key)
+        } else {
+            bindings::static_key_disable(key)
+        }
     };
 }
 
@@ -564,13 +573,12 @@ pub(crate) fn klp_start_transition() {
     for_each_task(|task| {
         model::klp_start_task(&mut Task(task), target.as_raw());
     });
-    klp_cond_resched_enable();
     KLP_SIGNALS_CNT.store(0, Ordering::Relaxed);
 }
 
 /// Initialises a transition of `patch` to `state`: the global target, every task in the
 /// initial state, every func in transition.
-pub(crate) fn klp_init_transition(patch: Patch, state: KlpTransitionState) {
+pub(crate) fn klp_init_transition(guard: &KlpLocked, patch: Patch, state: KlpTransitionState) {
     warn_on_once(klp_target_state() != Idle);
     let initial = model::klp_initial_state(Some(state))
         .unwrap_or(Idle)
@@ -602,14 +610,14 @@ pub(crate) fn klp_init_transition(patch: Patch, state: KlpTransitionState) {
     // unpatching, they are already visible to the handler.
     for obj in patch.objects() {
         for func in obj.funcs_list() {
-            func.set_transition(true);
+            func.set_transition(guard, true);
         }
     }
 }
 
 /// Reverses the direction of the running transition, e.g. to cancel an enable or a disable
 /// that tasks block.
-pub(crate) fn klp_reverse_transition() {
+pub(crate) fn klp_reverse_transition(guard: &KlpLocked) {
     let Some(patch) = klp_transition_patch() else {
         return;
     };
@@ -635,7 +643,7 @@ pub(crate) fn klp_reverse_transition() {
     klp_synchronize_transition();
 
     // All patching stopped: prepare the reverse transition.
-    patch.set_enabled(!patch.enabled());
+    patch.set_enabled(guard, !patch.enabled());
     set_klp_target_state(model::klp_initial_state(Some(target)).unwrap_or(Idle));
     // Order the klp_target_state write before the TIF_PATCH_PENDING writes of
     // klp_start_transition().
@@ -673,11 +681,11 @@ pub(crate) fn klp_force_transition(guard: &KlpLocked) {
     };
     // Patches being removed are marked forced: their modules are never put.
     if klp_target_state() == Unpatched {
-        patch.set_forced(true);
+        patch.set_forced(guard, true);
     } else if patch.replace() {
         for old in klp_for_each_patch(guard) {
             if old != patch {
-                old.set_forced(true);
+                old.set_forced(guard, true);
             }
         }
     }

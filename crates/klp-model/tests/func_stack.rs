@@ -32,11 +32,7 @@ fn select_matches_c_handler() {
         for nop in [false, true] {
             for next_nop in [None, Some(false), Some(true)] {
                 for raw in [KLP_TRANSITION_IDLE, 0, 1, 2, -7] {
-                    let top = StackTop {
-                        transition,
-                        nop,
-                        next_nop,
-                    };
+                    let top = StackTop { transition, nop };
                     // The shell reads the task's state only for a func in transition.
                     let state = if transition {
                         KlpTransitionState::from_raw(raw)
@@ -44,9 +40,9 @@ fn select_matches_c_handler() {
                         None
                     };
                     assert_eq!(
-                        klp_select_func(top, state),
+                        klp_select_func(top, state, || next_nop),
                         c_handler(transition, nop, next_nop, raw),
-                        "{top:?} {raw}"
+                        "{top:?} {next_nop:?} {raw}"
                     );
                 }
             }

@@ -10,15 +10,13 @@
 use super::state::{KlpTransitionState, KLP_TRANSITION_UNPATCHED};
 use core::ffi::c_int;
 
-/// What the handler reads of a func_stack: its top func and whether there is a func below.
+/// What the handler reads of the top func of a func_stack on every call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StackTop {
     /// `transition` of the top func: its patch is in transition.
     pub transition: bool,
     /// `nop` of the top func: it stands for the original function.
     pub nop: bool,
-    /// `nop` of the func below the top, `None` if the top func is the only one.
-    pub next_nop: Option<bool>,
 }
 
 /// The function that the handler makes the task run.
@@ -34,23 +32,30 @@ pub enum Selected {
 
 /// The choice of `klp_ftrace_handler()`, given the top of the func_stack and, when the top
 /// func is in transition, the `patch_state` of the current task (`None` when not read or
-/// not a known state).
+/// not a known state). `next_nop` reads `nop` of the func below the top (`None` if the top
+/// func is the only one); it is called only for a task still unpatched in a transition, as C
+/// reads the next func only then.
 ///
 /// # Examples
 ///
 /// ```
 /// use klp_model::func_stack::{klp_select_func, Selected, StackTop};
 /// use klp_model::state::KlpTransitionState::{Patched, Unpatched};
-/// let top = StackTop { transition: true, nop: false, next_nop: None };
-/// assert_eq!(klp_select_func(top, Some(Patched)), Selected::Top);
-/// assert_eq!(klp_select_func(top, Some(Unpatched)), Selected::Original);
-/// let nop = StackTop { transition: false, nop: true, next_nop: Some(false) };
-/// assert_eq!(klp_select_func(nop, None), Selected::Original);
+/// let top = StackTop { transition: true, nop: false };
+/// assert_eq!(klp_select_func(top, Some(Patched), || unreachable!()), Selected::Top);
+/// assert_eq!(klp_select_func(top, Some(Unpatched), || None), Selected::Original);
+/// assert_eq!(klp_select_func(top, Some(Unpatched), || Some(false)), Selected::Next);
+/// let nop = StackTop { transition: false, nop: true };
+/// assert_eq!(klp_select_func(nop, None, || Some(false)), Selected::Original);
 /// ```
-pub fn klp_select_func(top: StackTop, patch_state: Option<KlpTransitionState>) -> Selected {
+pub fn klp_select_func(
+    top: StackTop,
+    patch_state: Option<KlpTransitionState>,
+    next_nop: impl FnOnce() -> Option<bool>,
+) -> Selected {
     let (selected, nop) = if top.transition && patch_state == Some(KlpTransitionState::Unpatched) {
         // Use the previously patched version of the function, or the original one.
-        match top.next_nop {
+        match next_nop() {
             Some(nop) => (Selected::Next, nop),
             None => return Selected::Original,
         }

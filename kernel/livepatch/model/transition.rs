@@ -88,6 +88,24 @@ pub fn klp_signals_due(cnt: u32, timeout: u32) -> bool {
     cnt != 0 && cnt.checked_rem(timeout) == Some(0)
 }
 
+/// Whether a straggler retry turns on klp stack checking in `cond_resched()`, with `cnt`
+/// retries before it: from the first retry on, when a task still did not switch a second after
+/// the transition started (CPU-bound kthreads, which are found running, switch only there).
+///
+/// The C core turns the hook on when every transition starts; re-patching the
+/// `cond_resched()` call sites costs more than most transitions, which need no retry.
+///
+/// # Examples
+///
+/// ```
+/// use klp_model::transition::klp_cond_resched_due;
+/// assert!(!klp_cond_resched_due(0));
+/// assert!(klp_cond_resched_due(1));
+/// ```
+pub fn klp_cond_resched_due(cnt: u32) -> bool {
+    cnt >= 1
+}
+
 /// Whether a stack trace holds an address in `[addr, addr + size)`, computed in C's unsigned
 /// arithmetic (`klp_check_stack_func()`).
 ///

@@ -116,10 +116,9 @@ impl<T, const N: usize> FuncStack<T, N> {
         let stack = StackTop {
             transition: top.transition(),
             nop: top.nop(),
-            next_nop: next.map(KlpFunc::nop),
         };
         let patch_state = if stack.transition { patch_state } else { None };
-        match klp_select_func(stack, patch_state) {
+        match klp_select_func(stack, patch_state, || next.map(KlpFunc::nop)) {
             Selected::Top => Some(top),
             Selected::Next => next,
             Selected::Original => None,
