@@ -52,6 +52,19 @@ die() {
 	exit 1
 }
 
+# need_host_cargo: the host crates (crates/klp, crates/klp-model) build with
+# the host's cargo, Rust >= the workspace's rust-version; checked before the
+# long toolchain and kernel steps, so a missing one fails in seconds.
+need_host_cargo() {
+	local want v
+	want=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' "$REPO/Cargo.toml" | head -n 1)
+	command -v cargo >/dev/null ||
+		die "no host cargo: install Rust >= $want with rustup (https://rustup.rs), then rerun"
+	v=$(rustc --version | awk '{print $2}')
+	[ "$(printf '%s\n%s\n' "$want" "$v" | sort -V | head -n 1)" = "$want" ] ||
+		die "host rustc $v is older than the workspace's rust-version $want (Debian bookworm ships 1.63): install a newer one with rustup (https://rustup.rs)"
+}
+
 # in_root CMD...: run CMD in the toolchain root, with the repo at /repo and
 # the work dir at /klp.  Mounts live in a private mount namespace, so they
 # vanish with the command, whatever way it ends.

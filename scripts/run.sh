@@ -4,6 +4,7 @@
 # show it working, disable and unload it.
 
 . "$(dirname "$0")/lib.sh"
+need_host_cargo
 
 for s in toolchain tree build; do
 	"$REPO/scripts/$s.sh"

@@ -10,6 +10,7 @@
 # fails on lockdep, RCU, KASAN, debugobjects and kmemleak reports.
 
 . "$(dirname "$0")/lib.sh"
+need_host_cargo
 
 GUEST=$KLP_BUILD/guest
 n=0 pass=0 fail=0 skipped=0
