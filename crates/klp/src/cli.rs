@@ -95,12 +95,14 @@ pub enum Command {
     },
     /// Disable a patch if enabled, wait, then remove its module (delete_module)
     Unload {
+        /// Patch name, as in /sys/kernel/livepatch (x_y, x-y, x.ko and x.ko.zst name it too)
         patch: String,
         #[command(flatten)]
         wait: WaitArgs,
     },
     /// Enable a patch (write 1 to enabled; reverses an unpatching transition)
     Enable {
+        /// Patch name, as in /sys/kernel/livepatch (x_y, x-y, x.ko and x.ko.zst name it too)
         patch: String,
         /// Do not wait for the transition
         #[arg(long)]
@@ -110,6 +112,7 @@ pub enum Command {
     },
     /// Disable a patch (write 0 to enabled) and wait for the transition
     Disable {
+        /// Patch name, as in /sys/kernel/livepatch (x_y, x-y, x.ko and x.ko.zst name it too)
         patch: String,
         /// Do not wait for the transition
         #[arg(long)]
@@ -119,14 +122,19 @@ pub enum Command {
     },
     /// Wait for a patch's transition, showing the tasks remaining
     Wait {
+        /// Patch name, as in /sys/kernel/livepatch (x_y, x-y, x.ko and x.ko.zst name it too)
         patch: String,
         #[command(flatten)]
         wait: WaitArgs,
     },
     /// Name the tasks that block a patch's transition, with their stacks
-    Blockers { patch: String },
+    Blockers {
+        /// Patch name, as in /sys/kernel/livepatch (x_y, x-y, x.ko and x.ko.zst name it too)
+        patch: String,
+    },
     /// Force a stalled transition (unsafe: skips the consistency model)
     Force {
+        /// Patch name, as in /sys/kernel/livepatch (x_y, x-y, x.ko and x.ko.zst name it too)
         patch: String,
         /// Do not ask for confirmation
         #[arg(long, short)]
@@ -139,9 +147,29 @@ pub enum Command {
     },
 }
 
+/// The version of the JSON that `--json` prints, in every document's `schema_version`.
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
 #[derive(Serialize)]
 struct ErrorJson<'a> {
+    schema_version: u32,
     error: ErrorBody<'a>,
+}
+
+impl<'a> ErrorJson<'a> {
+    fn print(out: &mut dyn Write, kind: Kind, message: &'a str) {
+        let j = ErrorJson {
+            schema_version: JSON_SCHEMA_VERSION,
+            error: ErrorBody {
+                kind,
+                exit_code: kind.exit_code(),
+                message,
+            },
+        };
+        if let Ok(s) = serde_json::to_string_pretty(&j) {
+            let _ = writeln!(out, "{s}");
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -196,15 +224,23 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) => {
             let text = e.render().to_string();
-            let _ = if e.use_stderr() {
-                write!(err, "{text}")
-            } else {
-                write!(out, "{text}")
-            };
+            if !e.use_stderr() {
+                // --help, --version.
+                let _ = write!(out, "{text}");
+                return e.exit_code();
+            }
+            let _ = write!(err, "{text}");
+            // The line must not be parsed to know that JSON was asked for.
+            if args.iter().skip(1).any(|a| a == "--json") {
+                let first = text.lines().next().unwrap_or("bad arguments");
+                let message = first.strip_prefix("error: ").unwrap_or(first);
+                ErrorJson::print(out, Kind::Usage, message);
+            }
             return e.exit_code();
         }
     };
@@ -230,16 +266,7 @@ where
         Err(e) => {
             let _ = writeln!(io.err, "klp: error: {}", e.message);
             if ctx.json {
-                let j = ErrorJson {
-                    error: ErrorBody {
-                        kind: e.kind,
-                        exit_code: e.exit_code(),
-                        message: &e.message,
-                    },
-                };
-                if let Ok(s) = serde_json::to_string_pretty(&j) {
-                    let _ = writeln!(io.out, "{s}");
-                }
+                ErrorJson::print(io.out, e.kind, &e.message);
             }
             e.exit_code()
         }

@@ -850,3 +850,51 @@ fn load_names_errnos_outside_a_hand_written_table() {
     has(&r.err, "(ENOKEY)");
     assert!(!r.err.contains("errno 126"), "{}", r.err);
 }
+
+// ------------------------------------------------------------ usage
+
+#[test]
+fn usage_errors_print_json_when_asked() {
+    let (_d, t) = tree();
+    for args in [
+        &["--json", "unload"][..],
+        &["load", "--json", "--timeout", "soon", "x.ko"],
+        &["--json", "frobnicate"],
+    ] {
+        let r = klp(&t, args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.err);
+        let v = json(&r.out);
+        assert_eq!(v["schema_version"], 1, "{args:?}");
+        assert_eq!(v["error"]["kind"], "usage", "{args:?}");
+        assert_eq!(v["error"]["exit_code"], 2, "{args:?}");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(
+            !message.is_empty() && !message.starts_with("error:"),
+            "{message}"
+        );
+        has(&r.err, message);
+    }
+    // Without --json, stdout stays empty.
+    let r = klp(&t, &["unload"]);
+    assert_eq!((r.code, r.out.as_str()), (2, ""));
+}
+
+#[test]
+fn every_argument_has_a_description() {
+    let (_d, t) = tree();
+    for verb in [
+        "status", "load", "unload", "enable", "disable", "wait", "blockers", "force",
+    ] {
+        let r = klp(&t, &[verb, "--help"]);
+        assert_eq!(r.code, 0, "{verb}");
+        let args = r.out.split("Arguments:").nth(1).unwrap_or("");
+        let args = args.split("Options:").next().unwrap();
+        for line in args.lines().filter(|l| l.trim_start().starts_with('<')) {
+            let (name, help) = line.trim().split_once('>').unwrap();
+            assert!(
+                !help.trim().is_empty(),
+                "{verb}: {name}> has no description"
+            );
+        }
+    }
+}
