@@ -47,9 +47,17 @@ fn require_root(ctx: &Ctx, what: &str) -> Result<()> {
     }
 }
 
+/// Prints `v` as one JSON document, with the `schema_version` every document carries.
 fn print_json<T: Serialize>(io: &mut Io, v: &T) -> Result<()> {
-    let s = serde_json::to_string_pretty(v)
-        .map_err(|e| KlpError::error(format!("JSON output: {e}")))?;
+    let json_error = |e: serde_json::Error| KlpError::error(format!("JSON output: {e}"));
+    let mut doc = serde_json::to_value(v).map_err(json_error)?;
+    if let Some(fields) = doc.as_object_mut() {
+        fields.insert(
+            "schema_version".into(),
+            crate::cli::JSON_SCHEMA_VERSION.into(),
+        );
+    }
+    let s = serde_json::to_string_pretty(&doc).map_err(json_error)?;
     let _ = writeln!(io.out, "{s}");
     Ok(())
 }
@@ -114,6 +122,14 @@ fn report(
 #[derive(Serialize)]
 struct ListJson<'a> {
     patches: &'a [Patch],
+    /// The patches whose sysfs directory could not be read.
+    unreadable: Vec<UnreadableJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct UnreadableJson<'a> {
+    name: &'a str,
+    message: &'a str,
 }
 
 fn write_objects(io: &mut Io, p: &Patch, with_count: bool) {
@@ -138,12 +154,34 @@ fn write_objects(io: &mut Io, p: &Patch, with_count: bool) {
     }
 }
 
+/// Lists the patches that can be read; one that cannot (a malformed directory) is named with
+/// its error, in the listing and on stderr, and does not hide the others.
 pub fn list(ctx: &Ctx, io: &mut Io) -> Result<()> {
-    let patches = model::list_patches(&ctx.env)?;
-    if ctx.json {
-        return print_json(io, &ListJson { patches: &patches });
+    let (patches, unreadable) = model::read_patches(&ctx.env)?;
+    for (name, e) in &unreadable {
+        let _ = writeln!(
+            io.err,
+            "klp: warning: cannot read patch '{name}': {}",
+            e.message
+        );
     }
-    if patches.is_empty() {
+    if ctx.json {
+        let unreadable = unreadable
+            .iter()
+            .map(|(name, e)| UnreadableJson {
+                name,
+                message: &e.message,
+            })
+            .collect();
+        return print_json(
+            io,
+            &ListJson {
+                patches: &patches,
+                unreadable,
+            },
+        );
+    }
+    if patches.is_empty() && unreadable.is_empty() {
         let _ = writeln!(io.out, "no livepatches loaded");
     }
     for p in &patches {
@@ -156,6 +194,9 @@ pub fn list(ctx: &Ctx, io: &mut Io) -> Result<()> {
             opt01(p.replace)
         );
         write_objects(io, p, false);
+    }
+    for (name, e) in &unreadable {
+        let _ = writeln!(io.out, "{name}  unreadable: {}", e.message);
     }
     Ok(())
 }

@@ -335,15 +335,25 @@ pub fn read_patch(env: &Env, name: &str) -> Result<Patch> {
 
 /// Every loaded patch (patches that vanish while we read are skipped).
 pub fn list_patches(env: &Env) -> Result<Vec<Patch>> {
-    let mut v = Vec::new();
+    let (patches, mut unreadable) = read_patches(env)?;
+    match unreadable.pop() {
+        Some((_, e)) => Err(e),
+        None => Ok(patches),
+    }
+}
+
+/// Every loaded patch that could be read, and the name and error of each that could not (a
+/// malformed or unreadable directory); patches that vanish while we read are skipped.
+pub fn read_patches(env: &Env) -> Result<(Vec<Patch>, Vec<(String, KlpError)>)> {
+    let (mut patches, mut unreadable) = (Vec::new(), Vec::new());
     for name in patch_names(env)? {
         match read_patch(env, &name) {
-            Ok(p) => v.push(p),
+            Ok(p) => patches.push(p),
             Err(e) if e.kind == crate::error::Kind::NotFound => {}
-            Err(e) => return Err(e),
+            Err(e) => unreadable.push((name, e)),
         }
     }
-    Ok(v)
+    Ok((patches, unreadable))
 }
 
 /// The patch in transition, if any (only one transition runs system-wide).

@@ -898,3 +898,37 @@ fn every_argument_has_a_description() {
         }
     }
 }
+
+#[test]
+fn one_malformed_patch_does_not_hide_the_others() {
+    let (_d, t) = tree();
+    t.patch("good", true, false)
+        .object("vmlinux", true, &["cmdline_proc_show,1"]);
+    t.patch("bad", true, false).object("vmlinux", true, &[]);
+    t.set("kernel/livepatch/bad/enabled", "maybe");
+    let r = klp(&t, &["list"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    has(&r.out, "good  enabled=1");
+    has(&r.out, "bad  unreadable:");
+    has(&r.err, "cannot read patch 'bad'");
+    let v = json(&klp(&t, &["list", "--json"]).out);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["patches"][0]["name"], "good");
+    assert_eq!(v["unreadable"][0]["name"], "bad");
+    has(v["unreadable"][0]["message"].as_str().unwrap(), "maybe");
+}
+
+#[test]
+fn every_json_document_has_the_schema_version() {
+    let (_d, t) = tree();
+    busy_scene(&t);
+    for args in [
+        &["list", "--json"][..],
+        &["status", "--json"],
+        &["status", "test_klp_callbacks_demo", "--json"],
+        &["blockers", "test_klp_callbacks_demo", "--json"],
+    ] {
+        let v = json(&klp(&t, args).out);
+        assert_eq!(v["schema_version"], 1, "{args:?}");
+    }
+}
