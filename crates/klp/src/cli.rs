@@ -157,13 +157,19 @@ struct ErrorJson<'a> {
 }
 
 impl<'a> ErrorJson<'a> {
-    fn print(out: &mut dyn Write, kind: Kind, message: &'a str) {
+    fn print(
+        out: &mut dyn Write,
+        kind: Kind,
+        message: &'a str,
+        blockers: Option<&'a [crate::tasks::Blocker]>,
+    ) {
         let j = ErrorJson {
             schema_version: JSON_SCHEMA_VERSION,
             error: ErrorBody {
                 kind,
                 exit_code: kind.exit_code(),
                 message,
+                blockers,
             },
         };
         if let Ok(s) = serde_json::to_string_pretty(&j) {
@@ -177,6 +183,9 @@ struct ErrorBody<'a> {
     kind: Kind,
     exit_code: i32,
     message: &'a str,
+    /// A timeout's blocking tasks, as `klp blockers --json` gives them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blockers: Option<&'a [crate::tasks::Blocker]>,
 }
 
 /// Run one verb.
@@ -239,7 +248,7 @@ where
             if args.iter().skip(1).any(|a| a == "--json") {
                 let first = text.lines().next().unwrap_or("bad arguments");
                 let message = first.strip_prefix("error: ").unwrap_or(first);
-                ErrorJson::print(out, Kind::Usage, message);
+                ErrorJson::print(out, Kind::Usage, message, None);
             }
             return e.exit_code();
         }
@@ -266,7 +275,7 @@ where
         Err(e) => {
             let _ = writeln!(io.err, "klp: error: {}", e.message);
             if ctx.json {
-                ErrorJson::print(io.out, e.kind, &e.message);
+                ErrorJson::print(io.out, e.kind, &e.message, e.blockers.as_deref());
             }
             e.exit_code()
         }

@@ -471,7 +471,10 @@ fn timeout_error(env: &Env, p: &Patch, scan: &Scan, waited: Duration) -> KlpErro
          `klp {reverse} {n}` reverses it, `klp force {n}` forces it (unsafe)",
         n = p.name
     ));
-    KlpError::timeout(msg)
+    KlpError {
+        blockers: Some(blockers),
+        ..KlpError::timeout(msg)
+    }
 }
 
 /// Wait until the patch's transition ends (or the patch is freed). The

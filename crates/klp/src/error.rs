@@ -53,6 +53,8 @@ Exit codes:
 pub struct KlpError {
     pub kind: Kind,
     pub message: String,
+    /// A timeout's blocking tasks, for `--json` (the message names them in prose).
+    pub blockers: Option<Vec<crate::tasks::Blocker>>,
 }
 
 pub type Result<T> = std::result::Result<T, KlpError>;
@@ -62,6 +64,7 @@ impl KlpError {
         KlpError {
             kind,
             message: message.into(),
+            blockers: None,
         }
     }
     pub fn error(message: impl Into<String>) -> Self {

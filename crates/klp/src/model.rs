@@ -342,9 +342,12 @@ pub fn list_patches(env: &Env) -> Result<Vec<Patch>> {
     }
 }
 
+/// A patch whose directory could not be read: its name and the error.
+pub type Unreadable = (String, KlpError);
+
 /// Every loaded patch that could be read, and the name and error of each that could not (a
 /// malformed or unreadable directory); patches that vanish while we read are skipped.
-pub fn read_patches(env: &Env) -> Result<(Vec<Patch>, Vec<(String, KlpError)>)> {
+pub fn read_patches(env: &Env) -> Result<(Vec<Patch>, Vec<Unreadable>)> {
     let (mut patches, mut unreadable) = (Vec::new(), Vec::new());
     for name in patch_names(env)? {
         match read_patch(env, &name) {

@@ -426,7 +426,14 @@ fn wait_times_out_and_names_the_blocking_task() {
         ],
     );
     assert_eq!(r.code, 3);
-    assert_eq!(json(&r.out)["error"]["kind"], "timeout");
+    let v = json(&r.out);
+    assert_eq!(v["error"]["kind"], "timeout");
+    // The blockers, structured as `klp blockers --json` gives them.
+    let blockers = v["error"]["blockers"].as_array().expect("a blockers array");
+    assert_eq!(blockers.len(), 1, "{blockers:?}");
+    assert_eq!(blockers[0]["comm"], "kworker/1:2");
+    assert_eq!(blockers[0]["pid"], 77);
+    assert_eq!(blockers[0]["in_patched_code"], true);
 }
 
 #[test]
