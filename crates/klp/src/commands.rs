@@ -837,6 +837,9 @@ pub fn force(
 
 // ---------------------------------------------------------------- load
 
+/// The most lines of the kernel log that a refused load quotes.
+const KERNEL_LINES: usize = 10;
+
 fn load_error(name: &str, file: &Path, e: &io::Error) -> KlpError {
     let d = describe_io(e);
     let f = file.display();
@@ -852,6 +855,11 @@ fn load_error(name: &str, file: &Path, e: &io::Error) -> KlpError {
         Some(libc::ENOEXEC) => KlpError::error(format!(
             "the kernel rejected {f}: {d} (built for another kernel, or livepatch support is \
              off; see dmesg)"
+        )),
+        // The module loader's ENOENT: a symbol the module needs is unknown.
+        Some(libc::ENOENT) => KlpError::error(format!(
+            "the kernel refused {f}: {d} (a symbol it needs is unknown: a livepatch for \
+             another kernel build, or a missing dependency)"
         )),
         Some(libc::EKEYREJECTED) | Some(libc::EBADMSG) | Some(libc::ENOKEY) => {
             KlpError::error(format!("the kernel rejected the signature of {f}: {d}"))
@@ -904,9 +912,26 @@ pub fn load(
     }
     busy_with_other(&ctx.env, &name)?;
     let fh = File::open(file).map_err(|e| KlpError::io(format!("opening {f}"), &e))?;
+    let log = ctx.kernel.log_cursor();
     ctx.kernel
         .finit_module(&fh, &name, &params.join(" "))
-        .map_err(|e| load_error(&name, file, &e))?;
+        .map_err(|e| {
+            let mut err = load_error(&name, file, &e);
+            // What the kernel said about the refusal: the livepatch core's lines, the module's.
+            let said: Vec<String> = log
+                .map(|l| l.messages(200))
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|m| m.contains("livepatch") || m.contains(name.as_str()))
+                .collect();
+            if !said.is_empty() {
+                err.message.push_str("\nthe kernel said:");
+                for m in said.iter().rev().take(KERNEL_LINES).rev() {
+                    err.message.push_str(&format!("\n  {m}"));
+                }
+            }
+            err
+        })?;
     if !ctx.env.patch_dir(&name).exists() {
         return Err(KlpError::error(format!(
             "module '{name}' loaded, but {} did not appear",

@@ -17,7 +17,9 @@
 //!   module and patch directories;
 //! * `<root>/.klp-fake/finit_module.klp-fail` and `.../delete_module.klp-fail`
 //!   make the syscalls fail likewise, `<root>/.klp-fake/not-root` makes the
-//!   root check fail, and each call is logged to `<root>/.klp-fake/calls`.
+//!   root check fail, and each call is logged to `<root>/.klp-fake/calls`;
+//! * `<root>/.klp-fake/kmsg` is the kernel log (one message per line); a failing
+//!   finit_module appends `<root>/.klp-fake/finit_module.kmsg` to it.
 
 use crate::error::parse_errno;
 use nix::kmod::{DeleteModuleFlags, ModuleInitFlags};
@@ -35,6 +37,54 @@ pub trait Kernel {
     fn delete_module(&self, name: &str) -> io::Result<()>;
     /// May this process load modules and write livepatch attributes?
     fn is_root(&self) -> bool;
+    /// A cursor at the end of the kernel log, to read what the kernel says from now on (the
+    /// `livepatch:` lines of a refused load); `None` if the log cannot be read.
+    fn log_cursor(&self) -> Option<LogCursor> {
+        None
+    }
+}
+
+/// The kernel log from a point on: `/dev/kmsg`, or the fake kernel's `kmsg` file.
+pub enum LogCursor {
+    /// `/dev/kmsg`, opened non-blocking and positioned at its end.
+    Kmsg(File),
+    /// A text file of log lines, from a byte offset.
+    Fake(PathBuf, u64),
+}
+
+impl LogCursor {
+    /// The messages logged since the cursor was made (at most `max`, the last ones).
+    pub fn messages(self, max: usize) -> Vec<String> {
+        let mut lines = Vec::new();
+        match self {
+            LogCursor::Kmsg(mut f) => {
+                // One record per read: "prio,seq,usec,flags;message\n" then continuation
+                // lines; a read fails with EAGAIN at the end (EPIPE if records were lost).
+                let mut buf = vec![0u8; 8192];
+                loop {
+                    match io::Read::read(&mut f, &mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            let rec = String::from_utf8_lossy(&buf[..n]);
+                            if let Some((_, msg)) = rec.split_once(';') {
+                                lines.push(msg.lines().next().unwrap_or("").to_string());
+                            }
+                        }
+                        Err(e) if e.raw_os_error() == Some(libc::EPIPE) => continue,
+                        Err(_) => break,
+                    }
+                }
+            }
+            LogCursor::Fake(path, offset) => {
+                if let Ok(text) = fs::read(&path) {
+                    let new = text.get(offset as usize..).unwrap_or_default();
+                    lines.extend(String::from_utf8_lossy(new).lines().map(str::to_string));
+                }
+            }
+        }
+        let skip = lines.len().saturating_sub(max);
+        lines.split_off(skip)
+    }
 }
 
 pub struct LiveKernel;
@@ -66,6 +116,18 @@ impl Kernel for LiveKernel {
 
     fn is_root(&self) -> bool {
         nix::unistd::geteuid().is_root()
+    }
+
+    fn log_cursor(&self) -> Option<LogCursor> {
+        use std::io::{Seek, SeekFrom};
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open("/dev/kmsg")
+            .ok()?;
+        f.seek(SeekFrom::End(0)).ok()?;
+        Some(LogCursor::Kmsg(f))
     }
 }
 
@@ -120,7 +182,17 @@ impl Kernel for FakeKernel {
 
     fn finit_module(&self, _file: &File, name: &str, params: &str) -> io::Result<()> {
         self.log(format!("finit_module {name} {params}").trim_end());
-        injected_failure(&self.ctl().join("finit_module"))?;
+        if let Err(e) = injected_failure(&self.ctl().join("finit_module")) {
+            // The kernel logs why it refused: `finit_module.kmsg` goes to the log.
+            if let Ok(said) = fs::read(self.ctl().join("finit_module.kmsg")) {
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(self.ctl().join("kmsg"))?
+                    .write_all(&said)?;
+            }
+            return Err(e);
+        }
         let mdir = self.sysfs.join("module").join(name);
         if mdir.join("initstate").exists() {
             return Err(io::Error::from_raw_os_error(libc::EEXIST));
@@ -165,6 +237,12 @@ impl Kernel for FakeKernel {
 
     fn is_root(&self) -> bool {
         !self.ctl().join("not-root").exists()
+    }
+
+    fn log_cursor(&self) -> Option<LogCursor> {
+        let path = self.ctl().join("kmsg");
+        let offset = fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        Some(LogCursor::Fake(path, offset))
     }
 }
 

@@ -939,3 +939,39 @@ fn every_json_document_has_the_schema_version() {
         assert_eq!(v["schema_version"], 1, "{args:?}");
     }
 }
+
+#[test]
+fn a_refused_load_quotes_what_the_kernel_said() {
+    let (_d, t) = tree();
+    let ko = t.module_file("lp.ko", &["livepatch=Y", "name=lp"]);
+    std::fs::create_dir_all(t.path(".klp-fake")).unwrap();
+    // An older message, logged before the load: not quoted.
+    std::fs::write(t.path(".klp-fake/kmsg"), "livepatch: an old line\n").unwrap();
+    std::fs::write(
+        t.path(".klp-fake/finit_module.kmsg"),
+        "usb 1-1: new device\n\
+         livepatch: symbol 'nope' not found in symbol table\n\
+         livepatch: failed to initialize patch 'lp' for module 'vmlinux' (-22)\n",
+    )
+    .unwrap();
+    t.fail(".klp-fake/finit_module", "EINVAL");
+    let r = klp(&t, &["load", ko.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.err);
+    has(
+        &r.err,
+        "the kernel said:\n  livepatch: symbol 'nope' not found in symbol table\n  \
+         livepatch: failed to initialize patch 'lp'",
+    );
+    assert!(
+        !r.err.contains("old line") && !r.err.contains("usb"),
+        "{}",
+        r.err
+    );
+
+    // ENOENT from the module loader is an unknown symbol, not an unknown file.
+    t.fail(".klp-fake/finit_module", "ENOENT");
+    let r = klp(&t, &["load", ko.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.err);
+    has(&r.err, "a symbol it needs is unknown");
+    assert!(!r.err.contains("not found:"), "{}", r.err);
+}

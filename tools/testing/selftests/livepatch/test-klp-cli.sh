@@ -99,6 +99,16 @@ err_has "not a livepatch module"
 pass
 
 
+start_test "klp load quotes the kernel's livepatch lines of a refused load"
+
+run_klp load test_modules/test_klp_bad_unknown_symbol.ko
+expect_rc 1
+err_has "^the kernel said:$"
+err_has "^  livepatch: symbol 'klp_bad_no_such_function' not found in symbol table$"
+[[ ! -e "/sys/module/test_klp_bad_unknown_symbol" ]] || fail "the module was loaded"
+pass
+
+
 start_test "klp load"
 
 run_klp load test_modules/$MOD_LIVEPATCH.ko --timeout 60
