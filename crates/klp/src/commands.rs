@@ -906,9 +906,21 @@ pub fn load(
     ctx.env.check_support()?;
     require_root(ctx, "loading a module")?;
     if ctx.env.patch_dir(&name).exists() {
-        return Err(KlpError::error(format!(
-            "livepatch '{name}' is already loaded (`klp status {name}`)"
-        )));
+        // Idempotent for automation: a patch that is loaded and enabled is what was asked.
+        let p = model::read_patch(&ctx.env, &name)?;
+        if !p.enabled {
+            return Err(KlpError::error(format!(
+                "livepatch '{name}' is loaded but disabled ({}): Linux cannot re-enable it; \
+                 `klp unload {name}` and load it again",
+                p.state()
+            )));
+        }
+        if !p.transition || !wait {
+            let msg = format!("{name}: already loaded, {}", p.state());
+            return report(ctx, io, "load", &name, p.state(), msg);
+        }
+        let w = wait_transition(ctx, io, &name, timeout)?;
+        return finished(ctx, io, "load", &name, w);
     }
     busy_with_other(&ctx.env, &name)?;
     let fh = File::open(file).map_err(|e| KlpError::io(format!("opening {f}"), &e))?;

@@ -624,10 +624,19 @@ fn load_loads_a_livepatch_module_and_waits() {
     let v = json(&klp(&t, &["list", "--json"]).out);
     assert_eq!(v["patches"][0]["name"], "test_klp_livepatch");
 
-    // A second load of the same patch.
+    // A second load of the same patch is idempotent (kpatch's rule, for automation): exit 0,
+    // no second finit_module.
+    let calls = t.calls();
+    let r = klp(&t, &["load", ko.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(r.out, "test_klp_livepatch: already loaded, applied\n");
+    assert_eq!(t.calls(), calls);
+    // A loaded but disabled patch cannot be enabled again: an error that says what to do.
+    t.set("kernel/livepatch/test_klp_livepatch/enabled", "0");
     let r = klp(&t, &["load", ko.to_str().unwrap()]);
     assert_eq!(r.code, 1);
-    has(&r.err, "already loaded");
+    has(&r.err, "loaded but disabled");
+    has(&r.err, "klp unload test_klp_livepatch");
 }
 
 #[test]

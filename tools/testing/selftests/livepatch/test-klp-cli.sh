@@ -121,6 +121,14 @@ out_has "^$MOD_LIVEPATCH: applied$"
 pass
 
 
+start_test "klp load of a loaded, enabled patch is idempotent"
+
+run_klp load test_modules/$MOD_LIVEPATCH.ko --timeout 60
+expect_rc 0
+out_has "^$MOD_LIVEPATCH: already loaded, applied$"
+pass
+
+
 start_test "klp list"
 
 run_klp list
