@@ -72,6 +72,15 @@ pub struct WaitArgs {
     pub timeout: Timeout,
 }
 
+/// `klp load --on-timeout`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnTimeout {
+    /// The transition goes on in the kernel; klp names the blockers.
+    Leave,
+    /// The transition is reversed and the module removed (kpatch's policy).
+    Revert,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// List every livepatch with its objects and functions
@@ -92,6 +101,10 @@ pub enum Command {
         no_wait: bool,
         #[command(flatten)]
         wait: WaitArgs,
+        /// What a transition that does not finish in time leaves: the patch loading
+        /// (leave, the default) or neither patch nor module (revert: reverse it, unload it)
+        #[arg(long, value_enum, value_name = "POLICY", default_value = "leave")]
+        on_timeout: OnTimeout,
     },
     /// Disable a patch if enabled, wait, then remove its module (delete_module)
     Unload {
@@ -198,7 +211,16 @@ pub fn dispatch(ctx: &Ctx, io: &mut Io, cmd: &Command) -> Result<(), KlpError> {
             params,
             no_wait,
             wait,
-        } => commands::load(ctx, io, module, params, !no_wait, wait.timeout.0),
+            on_timeout,
+        } => commands::load(
+            ctx,
+            io,
+            module,
+            params,
+            !no_wait,
+            wait.timeout.0,
+            *on_timeout == OnTimeout::Revert,
+        ),
         Command::Unload { patch, wait } => commands::unload(ctx, io, patch, wait.timeout.0),
         Command::Enable {
             patch,

@@ -891,6 +891,7 @@ pub fn load(
     params: &[String],
     wait: bool,
     timeout: Option<Duration>,
+    revert: bool,
 ) -> Result<()> {
     let f = file.display();
     let bytes = fs::read(file).map_err(|e| KlpError::io(format!("reading {f}"), &e))?;
@@ -958,6 +959,20 @@ pub fn load(
     }
     match wait_transition(ctx, io, &name, timeout) {
         Ok(w) => finished(ctx, io, "load", &name, w),
+        Err(mut e) if e.kind == Kind::Timeout && revert => {
+            // kpatch's policy: a patch that cannot be applied in time is taken back out.
+            let _ = writeln!(io.err, "klp: reverting '{name}' (--on-timeout=revert)");
+            let first = e.message.lines().next().unwrap_or_default().to_string();
+            e.message = match remove(ctx, io, &name, timeout) {
+                Ok(()) => format!(
+                    "{first}; reverted (--on-timeout=revert): the transition was reversed and \
+                     module '{name}' removed{}",
+                    e.message.strip_prefix(first.as_str()).unwrap_or_default()
+                ),
+                Err(r) => format!("{}\nreverting failed: {}", e.message, r.message),
+            };
+            Err(e)
+        }
         Err(mut e) => {
             e.message = format!("module '{name}' loaded, but {}", e.message);
             Err(e)
@@ -969,6 +984,14 @@ pub fn load(
 
 pub fn unload(ctx: &Ctx, io: &mut Io, name: &str, timeout: Option<Duration>) -> Result<()> {
     let name = &model::patch_name(name)?;
+    remove(ctx, io, name, timeout)?;
+    let msg = format!("{name}: unloaded");
+    report(ctx, io, "unload", name, "unloaded", msg)
+}
+
+/// Disables the patch `name` if it is enabled (reversing its patching transition if it runs),
+/// waits for its transition, and removes its module.
+fn remove(ctx: &Ctx, io: &mut Io, name: &str, timeout: Option<Duration>) -> Result<()> {
     ctx.env.check_support()?;
     require_root(ctx, "unloading a module")?;
     let start = Instant::now();
@@ -1035,8 +1058,7 @@ pub fn unload(ctx: &Ctx, io: &mut Io, name: &str, timeout: Option<Duration>) -> 
             Err(e) => return Err(KlpError::io(format!("delete_module({name})"), &e)),
         }
     }
-    let msg = format!("{name}: unloaded");
-    report(ctx, io, "unload", name, "unloaded", msg)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1462,7 +1484,7 @@ mod tests {
         let f = t.module_file("plain.ko", &["name=plain", "license=GPL"]);
         let c = ctx(&t, sim(&t));
         let e = Out::new()
-            .run("", |io| load(&c, io, &f, &[], true, None))
+            .run("", |io| load(&c, io, &f, &[], true, None, false))
             .unwrap_err();
         assert_eq!(e.kind, Kind::Error);
         assert!(
@@ -1487,7 +1509,7 @@ mod tests {
         let c = ctx(&t, sim(&t));
         let mut o = Out::new();
         o.run("", |io| {
-            load(&c, io, &f, &["a=1".into(), "b=2".into()], true, None)
+            load(&c, io, &f, &["a=1".into(), "b=2".into()], true, None, false)
         })
         .unwrap();
         assert!(

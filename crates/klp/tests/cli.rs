@@ -905,12 +905,16 @@ fn every_argument_has_a_description() {
         assert_eq!(r.code, 0, "{verb}");
         let args = r.out.split("Arguments:").nth(1).unwrap_or("");
         let args = args.split("Options:").next().unwrap();
-        for line in args.lines().filter(|l| l.trim_start().starts_with('<')) {
+        // `<NAME>  help` on one line, or (long help) the help on the next line.
+        let lines: Vec<&str> = args.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !line.trim_start().starts_with('<') {
+                continue;
+            }
             let (name, help) = line.trim().split_once('>').unwrap();
-            assert!(
-                !help.trim().is_empty(),
-                "{verb}: {name}> has no description"
-            );
+            let next = lines.get(i + 1).map_or("", |l| l.trim());
+            let described = !help.trim().is_empty() || !(next.is_empty() || next.starts_with('<'));
+            assert!(described, "{verb}: {name}> has no description");
         }
     }
 }
@@ -983,4 +987,48 @@ fn a_refused_load_quotes_what_the_kernel_said() {
     assert_eq!(r.code, 1, "{}", r.err);
     has(&r.err, "a symbol it needs is unknown");
     assert!(!r.err.contains("not found:"), "{}", r.err);
+}
+
+#[test]
+fn load_on_timeout_revert_reverses_and_removes_the_patch() {
+    let (_d, t) = tree();
+    let ko = t.module_file("lp.ko", &["livepatch=Y", "name=lp"]);
+    t.staged_patch("lp", true, true)
+        .object("vmlinux", true, &["f,1"]);
+    t.task(5, 6, "stuck", 0, &["[<0>] f+0x1/0x10"]);
+    // The kernel: the reversed transition completes and the patch is freed.
+    let dir = t.path("kernel/livepatch/lp");
+    let enabled = dir.join("enabled");
+    let h = when(
+        move || std::fs::read_to_string(&enabled).is_ok_and(|s| s.trim() == "0"),
+        move || std::fs::remove_dir_all(dir).unwrap(),
+    );
+    let r = klp(
+        &t,
+        &[
+            "load",
+            ko.to_str().unwrap(),
+            "--timeout",
+            "0.3",
+            "--on-timeout",
+            "revert",
+        ],
+    );
+    assert!(h.join().unwrap(), "klp never reversed the transition");
+    assert_eq!(r.code, 3, "{}", r.err);
+    has(&r.err, "reverted (--on-timeout=revert)");
+    has(&r.err, "module 'lp' removed");
+    has(&r.err, "pid 5 tid 6 stuck");
+    assert!(t.calls().contains("delete_module lp"), "{}", t.calls());
+    assert!(!t.path("module/lp").exists());
+
+    // The default leaves the patch loading.
+    let (_d2, t2) = tree();
+    let ko = t2.module_file("lp.ko", &["livepatch=Y", "name=lp"]);
+    t2.staged_patch("lp", true, true);
+    t2.task(5, 6, "stuck", 0, &[]);
+    let r = klp(&t2, &["load", ko.to_str().unwrap(), "--timeout", "0.2"]);
+    assert_eq!(r.code, 3, "{}", r.err);
+    assert!(!t2.calls().contains("delete_module"), "{}", t2.calls());
+    assert!(t2.path("kernel/livepatch/lp").exists());
 }
