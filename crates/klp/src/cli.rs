@@ -3,6 +3,7 @@
 
 use crate::commands::{self, Ctx, Io};
 use crate::error::{Kind, KlpError, EXIT_CODES};
+use crate::install;
 use crate::kernel::{FakeKernel, Kernel, LiveKernel};
 use crate::model::Env;
 use clap::{Args, Parser, Subcommand};
@@ -92,10 +93,14 @@ pub enum Command {
     },
     /// Load a livepatch module (finit_module) and wait for its transition
     Load {
-        /// The livepatch module file (.ko)
-        module: PathBuf,
+        /// The livepatch module file (.ko), or the name of an installed patch
+        #[arg(required_unless_present = "all")]
+        module: Option<PathBuf>,
         /// Module parameters (name=value)
         params: Vec<String>,
+        /// Load every patch installed for the running kernel (klp install), by name
+        #[arg(long, conflicts_with_all = ["module", "params"])]
+        all: bool,
         /// Return once loaded, without waiting for the transition
         #[arg(long)]
         no_wait: bool,
@@ -109,9 +114,29 @@ pub enum Command {
     /// Disable a patch if enabled, wait, then remove its module (delete_module)
     Unload {
         /// Patch name, as in /sys/kernel/livepatch (x_y, x-y, x.ko and x.ko.zst name it too)
-        patch: String,
+        #[arg(required_unless_present = "all")]
+        patch: Option<String>,
+        /// Unload every livepatch, the newest first (replaced patches included)
+        #[arg(long, conflicts_with = "patch")]
+        all: bool,
         #[command(flatten)]
         wait: WaitArgs,
+    },
+    /// Install a livepatch module for a kernel release, for `klp load NAME` and `--all`
+    Install {
+        /// The livepatch module file (.ko)
+        module: PathBuf,
+        /// The kernel release it is for (default: the running kernel's); its vermagic must match
+        #[arg(short = 'k', long, value_name = "RELEASE")]
+        kernel: Option<String>,
+    },
+    /// Remove an installed livepatch module (a loaded patch stays loaded)
+    Uninstall {
+        /// Patch name
+        patch: String,
+        /// The kernel release it was installed for (default: the running kernel's)
+        #[arg(short = 'k', long, value_name = "RELEASE")]
+        kernel: Option<String>,
     },
     /// Enable a patch (write 1 to enabled; reverses an unpatching transition)
     Enable {
@@ -209,19 +234,29 @@ pub fn dispatch(ctx: &Ctx, io: &mut Io, cmd: &Command) -> Result<(), KlpError> {
         Command::Load {
             module,
             params,
+            all,
             no_wait,
             wait,
             on_timeout,
-        } => commands::load(
-            ctx,
-            io,
-            module,
-            params,
-            !no_wait,
-            wait.timeout.0,
-            *on_timeout == OnTimeout::Revert,
-        ),
-        Command::Unload { patch, wait } => commands::unload(ctx, io, patch, wait.timeout.0),
+        } => {
+            let how = commands::LoadHow {
+                wait: !no_wait,
+                timeout: wait.timeout.0,
+                revert: *on_timeout == OnTimeout::Revert,
+            };
+            match module {
+                Some(module) if !all => commands::load(ctx, io, module, params, how),
+                _ => commands::load_all(ctx, io, how),
+            }
+        }
+        Command::Unload { patch, all, wait } => match patch {
+            Some(patch) if !all => commands::unload(ctx, io, patch, wait.timeout.0),
+            _ => commands::unload_all(ctx, io, wait.timeout.0),
+        },
+        Command::Install { module, kernel } => install::install(ctx, io, module, kernel.as_deref()),
+        Command::Uninstall { patch, kernel } => {
+            install::uninstall(ctx, io, patch, kernel.as_deref())
+        }
         Command::Enable {
             patch,
             no_wait,

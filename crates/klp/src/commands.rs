@@ -11,7 +11,7 @@ use crate::tasks::{self, Blocker, Scan};
 use serde::Serialize;
 use std::fs::{self, File};
 use std::io::{self, BufRead, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -93,7 +93,7 @@ struct Outcome<'a> {
     message: String,
 }
 
-fn report(
+pub(crate) fn report(
     ctx: &Ctx,
     io: &mut Io,
     action: &str,
@@ -124,6 +124,8 @@ struct ListJson<'a> {
     patches: &'a [Patch],
     /// The patches whose sysfs directory could not be read.
     unreadable: Vec<UnreadableJson<'a>>,
+    /// Loaded livepatch modules without a patch: replaced or disabled, not removed.
+    orphan_modules: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -158,6 +160,7 @@ fn write_objects(io: &mut Io, p: &Patch, with_count: bool) {
 /// its error, in the listing and on stderr, and does not hide the others.
 pub fn list(ctx: &Ctx, io: &mut Io) -> Result<()> {
     let (patches, unreadable) = model::read_patches(&ctx.env)?;
+    let orphans = model::orphan_modules(&ctx.env);
     for (name, e) in &unreadable {
         let _ = writeln!(
             io.err,
@@ -178,10 +181,11 @@ pub fn list(ctx: &Ctx, io: &mut Io) -> Result<()> {
             &ListJson {
                 patches: &patches,
                 unreadable,
+                orphan_modules: &orphans,
             },
         );
     }
-    if patches.is_empty() && unreadable.is_empty() {
+    if patches.is_empty() && unreadable.is_empty() && orphans.is_empty() {
         let _ = writeln!(io.out, "no livepatches loaded");
     }
     for p in &patches {
@@ -197,6 +201,12 @@ pub fn list(ctx: &Ctx, io: &mut Io) -> Result<()> {
     }
     for (name, e) in &unreadable {
         let _ = writeln!(io.out, "{name}  unreadable: {}", e.message);
+    }
+    for name in &orphans {
+        let _ = writeln!(
+            io.out,
+            "{name}  module loaded, patch replaced or disabled (`klp unload {name}`)"
+        );
     }
     Ok(())
 }
@@ -884,15 +894,68 @@ fn module_name(info: &elf::ModInfo, file: &Path) -> String {
     stem.replace('-', "_")
 }
 
-pub fn load(
-    ctx: &Ctx,
-    io: &mut Io,
-    file: &Path,
-    params: &[String],
-    wait: bool,
-    timeout: Option<Duration>,
-    revert: bool,
-) -> Result<()> {
+/// How `load` waits: for the transition or not, how long, and what a timeout leaves.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadHow {
+    pub wait: bool,
+    pub timeout: Option<Duration>,
+    /// `--on-timeout=revert`.
+    pub revert: bool,
+}
+
+/// The module file that `klp load ARG` means: ARG if it is a file or looks like a path,
+/// else the module of the patch ARG installed for the running kernel.
+fn module_file_of(ctx: &Ctx, arg: &Path) -> Result<PathBuf> {
+    let s = arg.to_string_lossy();
+    if arg.exists() || s.contains('/') || s.contains(".ko") {
+        return Ok(arg.to_path_buf());
+    }
+    model::installed_module(&ctx.env, &s)?.ok_or_else(|| {
+        KlpError::not_found(format!(
+            "no file '{s}' and no livepatch '{s}' installed for this kernel \
+             (`klp install FILE` installs one)"
+        ))
+    })
+}
+
+/// `klp load --all`: every patch installed for the running kernel, by name; already loaded
+/// ones are left as they are. Goes on after a failure, and fails with the first.
+pub fn load_all(ctx: &Ctx, io: &mut Io, how: LoadHow) -> Result<()> {
+    let mut first_error = None;
+    for file in model::installed_modules(&ctx.env)? {
+        if let Err(e) = load(ctx, io, &file, &[], how) {
+            let _ = writeln!(io.err, "klp: error: {}", e.message);
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// `klp unload --all`: every livepatch, the newest first, then the modules of replaced
+/// patches. Goes on after a failure, and fails with the first.
+pub fn unload_all(ctx: &Ctx, io: &mut Io, timeout: Option<Duration>) -> Result<()> {
+    let patches = model::list_patches(&ctx.env)?;
+    let mut first_error = None;
+    let newest_first = stack::oldest_first(&ctx.env, &patches).into_iter().rev();
+    let names: Vec<String> = newest_first.map(|p| p.name.clone()).collect();
+    // Then the modules of replaced (or disabled) patches, which are no longer in sysfs.
+    let orphans = model::orphan_modules(&ctx.env);
+    for name in names.iter().chain(&orphans) {
+        if let Err(e) = unload(ctx, io, name, timeout) {
+            let _ = writeln!(io.err, "klp: error: {}", e.message);
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+pub fn load(ctx: &Ctx, io: &mut Io, file: &Path, params: &[String], how: LoadHow) -> Result<()> {
+    let LoadHow {
+        wait,
+        timeout,
+        revert,
+    } = how;
+    let file = &module_file_of(ctx, file)?;
     let f = file.display();
     let bytes = fs::read(file).map_err(|e| KlpError::io(format!("reading {f}"), &e))?;
     let info = elf::read_modinfo(&bytes).map_err(|e| KlpError::error(format!("{f}: {e}")))?;
@@ -1484,7 +1547,19 @@ mod tests {
         let f = t.module_file("plain.ko", &["name=plain", "license=GPL"]);
         let c = ctx(&t, sim(&t));
         let e = Out::new()
-            .run("", |io| load(&c, io, &f, &[], true, None, false))
+            .run("", |io| {
+                load(
+                    &c,
+                    io,
+                    &f,
+                    &[],
+                    LoadHow {
+                        wait: true,
+                        timeout: None,
+                        revert: false,
+                    },
+                )
+            })
             .unwrap_err();
         assert_eq!(e.kind, Kind::Error);
         assert!(
@@ -1509,7 +1584,17 @@ mod tests {
         let c = ctx(&t, sim(&t));
         let mut o = Out::new();
         o.run("", |io| {
-            load(&c, io, &f, &["a=1".into(), "b=2".into()], true, None, false)
+            load(
+                &c,
+                io,
+                &f,
+                &["a=1".into(), "b=2".into()],
+                LoadHow {
+                    wait: true,
+                    timeout: None,
+                    revert: false,
+                },
+            )
         })
         .unwrap();
         assert!(

@@ -48,6 +48,22 @@ impl Env {
         self.sysfs.join("module").join(name)
     }
 
+    /// Where `klp install` keeps patch modules, one directory per kernel release:
+    /// `/var/lib/klp`, or `var/lib/klp` beside the fake tree's `sys/`.
+    pub fn state_dir(&self) -> PathBuf {
+        if self.live {
+            PathBuf::from("/var/lib/klp")
+        } else {
+            self.sysfs.join("../var/lib/klp")
+        }
+    }
+
+    /// The running kernel's release (`uname -r`), from `/proc/sys/kernel/osrelease`.
+    pub fn kernel_release(&self) -> Result<String> {
+        let p = self.proc.join("sys/kernel/osrelease");
+        read_attr(&p).map_err(|e| KlpError::io(p.display(), &e))
+    }
+
     /// No `/sys/kernel/livepatch`: a kernel without CONFIG_LIVEPATCH.
     pub fn check_support(&self) -> Result<()> {
         let dir = self.livepatch_dir();
@@ -357,6 +373,51 @@ pub fn read_patches(env: &Env) -> Result<(Vec<Patch>, Vec<Unreadable>)> {
         }
     }
     Ok((patches, unreadable))
+}
+
+/// The directory of the patches installed for `release` (`klp install`).
+pub fn release_dir(env: &Env, release: &str) -> Result<PathBuf> {
+    check_name(release).map_err(|_| {
+        KlpError::new(
+            crate::error::Kind::Usage,
+            format!("'{release}' is not a kernel release"),
+        )
+    })?;
+    Ok(env.state_dir().join(release))
+}
+
+/// The installed module of patch `name` for the running kernel, if any.
+pub fn installed_module(env: &Env, name: &str) -> Result<Option<PathBuf>> {
+    let file = release_dir(env, &env.kernel_release()?)?.join(format!("{}.ko", patch_name(name)?));
+    Ok(file.is_file().then_some(file))
+}
+
+/// The modules installed for the running kernel, by name.
+pub fn installed_modules(env: &Env) -> Result<Vec<PathBuf>> {
+    let dir = release_dir(env, &env.kernel_release()?)?;
+    let mut files: Vec<PathBuf> = match fs::read_dir(&dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "ko"))
+            .collect(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(KlpError::io(dir.display(), &e)),
+    };
+    files.sort();
+    Ok(files)
+}
+
+/// The loaded livepatch modules (taint `K`) that have no patch in sysfs: patches replaced by
+/// an atomic replace, or disabled, whose modules were not removed.
+pub fn orphan_modules(env: &Env) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(env.sysfs.join("module"))
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| read_module(env, n).livepatch && !env.patch_dir(n).exists())
+        .collect();
+    names.sort();
+    names
 }
 
 /// The patch in transition, if any (only one transition runs system-wide).

@@ -1032,3 +1032,100 @@ fn load_on_timeout_revert_reverses_and_removes_the_patch() {
     assert!(!t2.calls().contains("delete_module"), "{}", t2.calls());
     assert!(t2.path("kernel/livepatch/lp").exists());
 }
+
+// ------------------------------------------------------------ install
+
+/// The fake kernel runs release `release`.
+fn running(t: &FakeTree, release: &str) {
+    let p = t.proc().join("sys/kernel");
+    std::fs::create_dir_all(&p).unwrap();
+    std::fs::write(p.join("osrelease"), format!("{release}\n")).unwrap();
+}
+
+#[test]
+fn install_then_load_by_name_and_all_then_unload_all() {
+    let (_d, t) = tree();
+    running(&t, "6.12.118");
+    let vm = "vermagic=6.12.118 SMP preempt mod_unload ";
+    let a = t.module_file("a.ko", &["livepatch=Y", "name=lp_a", vm]);
+    let b = t.module_file("b.ko", &["livepatch=Y", "name=lp_b", vm]);
+    let other = t.module_file(
+        "old.ko",
+        &[
+            "livepatch=Y",
+            "name=lp_old",
+            "vermagic=6.1.0 SMP mod_unload ",
+        ],
+    );
+    for f in [&a, &b] {
+        let r = klp(&t, &["install", f.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.err);
+    }
+    has(
+        &klp(&t, &["install", b.to_str().unwrap()]).out,
+        "lp_b: installed for 6.12.118",
+    );
+    let dir = t.root().join("var/lib/klp/6.12.118");
+    assert!(dir.join("lp_a.ko").is_file() && dir.join("lp_b.ko").is_file());
+
+    // A module for another kernel is refused, and nothing is written.
+    let r = klp(&t, &["install", other.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    has(&r.err, "built for kernel '6.1.0', not '6.12.118'");
+    assert!(!dir.join("lp_old.ko").exists());
+    // -k installs it for its own release.
+    let r = klp(&t, &["install", "-k", "6.1.0", other.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(t.root().join("var/lib/klp/6.1.0/lp_old.ko").is_file());
+
+    // load NAME finds the installed module; load --all loads the rest and is idempotent.
+    let r = klp(&t, &["load", "lp-a"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(t.calls().contains("finit_module lp_a"), "{}", t.calls());
+    let r = klp(&t, &["load", "--all"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    has(&r.out, "lp_a: already loaded, applied");
+    has(&r.out, "lp_b: applied");
+    assert!(!t.calls().contains("lp_old"), "{}", t.calls());
+    let r = klp(&t, &["load", "nope"]);
+    assert_eq!(r.code, 4);
+    has(&r.err, "no livepatch 'nope' installed for this kernel");
+
+    // unload --all removes every patch.
+    let r = klp(&t, &["unload", "--all"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    has(&r.out, "lp_a: unloaded");
+    has(&r.out, "lp_b: unloaded");
+    assert!(!t.path("kernel/livepatch/lp_a").exists() && !t.path("kernel/livepatch/lp_b").exists());
+
+    // uninstall removes the file only.
+    let r = klp(&t, &["uninstall", "lp_a"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(!dir.join("lp_a.ko").exists() && dir.join("lp_b.ko").exists());
+    let r = klp(&t, &["uninstall", "lp_a"]);
+    assert_eq!(r.code, 4);
+    // load --all with nothing installed for the kernel does nothing.
+    running(&t, "6.13.0");
+    let r = klp(&t, &["load", "--all"]);
+    assert_eq!((r.code, r.out.as_str()), (0, ""), "{}", r.err);
+}
+
+#[test]
+fn replaced_modules_are_listed_and_unloaded_by_unload_all() {
+    let (_d, t) = tree();
+    t.patch("lp_new", true, false).object("vmlinux", true, &[]);
+    t.module("lp_new", 0, true);
+    // lp_old was replaced by lp_new: its patch is freed, its module is still loaded.
+    t.module("lp_old", 0, true);
+    let r = klp(&t, &["list"]);
+    has(&r.out, "lp_old  module loaded, patch replaced or disabled");
+    assert_eq!(
+        json(&klp(&t, &["list", "--json"]).out)["orphan_modules"][0],
+        "lp_old"
+    );
+    let r = klp(&t, &["unload", "--all"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    has(&r.out, "lp_old: unloaded");
+    assert!(t.calls().contains("delete_module lp_old"), "{}", t.calls());
+    assert!(!t.path("module/lp_old").exists());
+}
