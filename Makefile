@@ -37,4 +37,7 @@ bench:
 	@scripts/bench.sh
 
 shell: build
+	@cargo build -q -p klp
+	@echo "guest: klp is /repo/target/debug/klp, the test modules are in" \
+		"/klp/build-$(KLP_IMPL)/kselftest/livepatch/test_modules/, the kselftests one directory up"
 	@scripts/guest.sh shell 0
