@@ -16,6 +16,7 @@ pub mod kernel;
 pub mod model;
 pub mod stack;
 pub mod tasks;
+#[cfg(feature = "testkit")]
 #[doc(hidden)]
 pub mod testkit;
 

@@ -7,6 +7,8 @@
 
 use crate::kernel::fail_path;
 use crate::model::Env;
+use object::write::Object;
+use object::{Architecture, BinaryFormat, Endianness, SectionKind};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -169,9 +171,28 @@ impl FakeTree {
     /// Write a tiny module file with the given .modinfo entries.
     pub fn module_file(&self, file: &str, modinfo: &[&str]) -> PathBuf {
         let p = self.root.join(file);
-        let mi = crate::elf::modinfo_bytes(modinfo);
-        let elf = crate::elf::build_rel_elf(true, false, &[(".text", b"\xc3"), (".modinfo", &mi)]);
-        fs::write(&p, elf).unwrap();
+        fs::write(&p, module_elf(modinfo)).unwrap();
         p
     }
+}
+
+/// A relocatable ELF object as a module file, with a `.text` section and,
+/// unless `modinfo` is empty, a `.modinfo` section of those entries.
+pub fn module_object(arch: Architecture, endian: Endianness, modinfo: &[&str]) -> Object<'static> {
+    let mut o = Object::new(BinaryFormat::Elf, arch, endian);
+    let text = o.add_section(vec![], b".text".to_vec(), SectionKind::Text);
+    o.append_section_data(text, b"\xc3", 1);
+    if !modinfo.is_empty() {
+        let mi = o.add_section(vec![], b".modinfo".to_vec(), SectionKind::ReadOnlyData);
+        let bytes: Vec<u8> = modinfo.iter().flat_map(|e| e.bytes().chain([0])).collect();
+        o.append_section_data(mi, &bytes, 1);
+    }
+    o
+}
+
+/// An x86_64 module file with the given `.modinfo` entries.
+pub fn module_elf(modinfo: &[&str]) -> Vec<u8> {
+    module_object(Architecture::X86_64, Endianness::Little, modinfo)
+        .write()
+        .unwrap()
 }
