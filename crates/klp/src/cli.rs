@@ -3,6 +3,7 @@
 
 use crate::commands::{self, Ctx, Io};
 use crate::error::{Kind, KlpError, EXIT_CODES};
+use crate::info;
 use crate::install;
 use crate::kernel::{FakeKernel, Kernel, LiveKernel};
 use crate::model::Env;
@@ -170,6 +171,11 @@ pub enum Command {
         /// Patch name, as in /sys/kernel/livepatch (x_y, x-y, x.ko and x.ko.zst name it too)
         patch: String,
     },
+    /// Show a module file's .modinfo, whether it fits the running kernel, and what it patches
+    Info {
+        /// The module file (.ko)
+        module: PathBuf,
+    },
     /// Force a stalled transition (unsafe: skips the consistency model)
     Force {
         /// Patch name, as in /sys/kernel/livepatch (x_y, x-y, x.ko and x.ko.zst name it too)
@@ -269,6 +275,7 @@ pub fn dispatch(ctx: &Ctx, io: &mut Io, cmd: &Command) -> Result<(), KlpError> {
         } => commands::set_enabled(ctx, io, patch, false, !no_wait, wait.timeout.0),
         Command::Wait { patch, wait } => commands::wait(ctx, io, patch, wait.timeout.0),
         Command::Blockers { patch } => commands::blockers(ctx, io, patch),
+        Command::Info { module } => info::info(ctx, io, module),
         Command::Force {
             patch,
             yes,

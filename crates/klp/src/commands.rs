@@ -48,7 +48,7 @@ fn require_root(ctx: &Ctx, what: &str) -> Result<()> {
 }
 
 /// Prints `v` as one JSON document, with the `schema_version` every document carries.
-fn print_json<T: Serialize>(io: &mut Io, v: &T) -> Result<()> {
+pub(crate) fn print_json<T: Serialize>(io: &mut Io, v: &T) -> Result<()> {
     let json_error = |e: serde_json::Error| KlpError::error(format!("JSON output: {e}"));
     let mut doc = serde_json::to_value(v).map_err(json_error)?;
     if let Some(fields) = doc.as_object_mut() {
