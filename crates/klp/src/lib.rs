@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod elf;
 pub mod error;
+pub mod gen;
 pub mod info;
 pub mod install;
 pub mod kernel;

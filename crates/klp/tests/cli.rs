@@ -1241,3 +1241,53 @@ fn info_refuses_what_it_cannot_read() {
     assert_eq!(r.code, 4);
     assert_eq!(json(&r.out)["error"]["kind"], "not_found");
 }
+
+// ------------------------------------------------------------ generate
+
+#[test]
+fn the_man_page_and_completions_name_every_verb() {
+    let (_d, t) = tree();
+    let man = klp(&t, &["generate", "man"]);
+    assert_eq!(man.code, 0, "{}", man.err);
+    has(&man.out, ".TH klp 1");
+    has(&man.out, "Exit codes:");
+    let bash = klp(&t, &["generate", "bash"]);
+    assert_eq!(bash.code, 0, "{}", bash.err);
+    has(&bash.out, "complete -F _klp");
+    let zsh = klp(&t, &["generate", "zsh"]);
+    has(&zsh.out, "#compdef klp");
+    let fish = klp(&t, &["generate", "fish"]);
+    has(&fish.out, "complete -c klp");
+    for verb in verbs() {
+        has(&man.out, &format!("klp\\-{verb}(1)"));
+        has(&bash.out, &format!("cmd=\"klp__subcmd__{verb}\""));
+        has(&zsh.out, &format!("'{verb}:"));
+        has(&fish.out, &format!("-a \"{verb}\""));
+    }
+}
+
+#[test]
+fn man_pages_for_every_verb_go_to_a_directory() {
+    let (d, t) = tree();
+    let dir = d.path().join("man1");
+    std::fs::create_dir(&dir).unwrap();
+    let r = klp(&t, &["generate", "man", "--out-dir", dir.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(r.out, "");
+    for verb in verbs() {
+        let page = std::fs::read_to_string(dir.join(format!("klp-{verb}.1"))).unwrap();
+        has(&page, &format!(".TH klp-{verb} 1"));
+    }
+    has(
+        &std::fs::read_to_string(dir.join("klp-load.1")).unwrap(),
+        "\\-\\-no\\-wait",
+    );
+    assert!(dir.join("klp.1").exists());
+
+    let r = klp(&t, &["generate", "man", "--out-dir", "/nonexistent/man1"]);
+    assert_eq!(r.code, 4, "{}", r.err);
+    has(
+        &r.err,
+        "writing the man pages to /nonexistent/man1: No such file or directory",
+    );
+}
