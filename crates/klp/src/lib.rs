@@ -9,6 +9,7 @@
 pub mod blocking;
 pub mod cli;
 pub mod commands;
+pub mod compressed;
 pub mod elf;
 pub mod error;
 pub mod gen;

@@ -1291,3 +1291,59 @@ fn man_pages_for_every_verb_go_to_a_directory() {
         "writing the man pages to /nonexistent/man1: No such file or directory",
     );
 }
+
+// ------------------------------------------------------------ compressed modules
+
+#[test]
+fn load_passes_compressed_modules_to_the_kernel() {
+    let (_d, t) = tree();
+    let zst = t.root().join("test-klp-zst.ko.zst");
+    std::fs::write(&zst, [0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]).unwrap();
+    t.staged_patch("test_klp_zst", true, false)
+        .object("vmlinux", true, &["f,1"]);
+    let r = klp(&t, &["load", zst.to_str().unwrap(), "a=1"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    has(
+        &r.err,
+        "test-klp-zst.ko.zst is zstd-compressed: the kernel decompresses it",
+    );
+    has(&r.err, "loaded as 'test_klp_zst' (its file name)");
+    has(
+        &t.calls(),
+        "finit_module MODULE_INIT_COMPRESSED_FILE test_klp_zst a=1\n",
+    );
+    has(&r.out, "test_klp_zst: applied");
+
+    // A plain module is loaded without the flag.
+    let ko = t.module_file("lp.ko", &["livepatch=Y", "name=lp"]);
+    assert_eq!(klp(&t, &["load", ko.to_str().unwrap()]).code, 0);
+    has(&t.calls(), "finit_module lp\n");
+}
+
+#[test]
+fn load_explains_a_kernel_that_cannot_decompress() {
+    let (_d, t) = tree();
+    for (file, magic) in [
+        ("lp.ko.xz", &[0xfd, b'7', b'z', b'X', b'Z', 0][..]),
+        ("lp.ko.gz", &[0x1f, 0x8b, 8, 0]),
+    ] {
+        let path = t.root().join(file);
+        std::fs::write(&path, magic).unwrap();
+        t.fail(".klp-fake/finit_module", "EOPNOTSUPP");
+        let r = klp(&t, &["load", path.to_str().unwrap()]);
+        assert_eq!(r.code, 1, "{}", r.err);
+        has(
+            &r.err,
+            "(EOPNOTSUPP): this kernel cannot decompress modules (CONFIG_MODULE_DECOMPRESS); \
+             decompress the file and load the .ko",
+        );
+        t.fail(".klp-fake/finit_module", "EINVAL");
+        let r = klp(&t, &["load", path.to_str().unwrap()]);
+        has(&r.err, "kernels before 5.17 cannot load compressed modules");
+    }
+    // A plain module's EINVAL says nothing of compression.
+    let ko = t.module_file("plain-lp.ko", &["livepatch=Y"]);
+    let r = klp(&t, &["load", ko.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.err);
+    assert!(!r.err.contains("compressed"), "{}", r.err);
+}
