@@ -154,7 +154,7 @@ fn write_text(out: &mut dyn Write, i: &Info, built_for: Option<&str>) {
             for o in objs {
                 let _ = writeln!(out, "  {}", o.name);
                 if o.functions.is_empty() {
-                    let _ = writeln!(out, "    (no functions)");
+                    let _ = writeln!(out, "    (no klp_func entries found)");
                 }
                 for f in &o.functions {
                     let new = f.new_func.as_deref().map(|n| format!(" -> {n}"));

@@ -1157,7 +1157,7 @@ fn info_shows_modinfo_kernel_match_and_what_is_patched() {
         "signature:  none\n",
         "objects:\n  vmlinux\n    cmdline_proc_show,1 -> livepatch_cmdline_proc_show\n    \
          meminfo_proc_show,1 -> livepatch_meminfo_proc_show\n  test_klp_mod\n    \
-         mod_func,2 -> livepatch_mod_func\n  test_klp_other\n    (no functions)\n",
+         mod_func,2 -> livepatch_mod_func\n  test_klp_other\n    (no klp_func entries found)\n",
         "klp relocations against: test_klp_mod\n",
     ] {
         has(&r.out, line);
