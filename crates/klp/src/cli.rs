@@ -3,9 +3,9 @@
 
 use crate::commands::{self, Ctx, Io};
 use crate::error::{Kind, KlpError, EXIT_CODES};
-use crate::install;
 use crate::kernel::{FakeKernel, Kernel, LiveKernel};
 use crate::model::Env;
+use crate::{gen, info, install};
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 use std::ffi::OsString;
@@ -17,7 +17,7 @@ const ABOUT: &str = "Manage Linux livepatches: list, load, enable, disable and u
 wait for transitions and name the tasks that block one.";
 
 #[derive(Parser, Debug)]
-#[command(name = "klp", version, about = ABOUT, after_help = EXIT_CODES)]
+#[command(name = "klp", version, propagate_version = true, about = ABOUT, after_help = EXIT_CODES)]
 pub struct Cli {
     /// sysfs root (tests, or a container that sees the host's /sys elsewhere)
     #[arg(
@@ -111,6 +111,11 @@ pub enum Command {
         #[arg(long, value_enum, value_name = "POLICY", default_value = "leave")]
         on_timeout: OnTimeout,
     },
+    /// Show a module file's .modinfo, whether it fits the running kernel, and what it patches
+    Info {
+        /// The module file (.ko)
+        module: PathBuf,
+    },
     /// Disable a patch if enabled, wait, then remove its module (delete_module)
     Unload {
         /// Patch name, as in /sys/kernel/livepatch (x_y, x-y, x.ko and x.ko.zst name it too)
@@ -182,6 +187,11 @@ pub enum Command {
         no_wait: bool,
         #[command(flatten)]
         wait: WaitArgs,
+    },
+    /// Print the man page or a shell completion script (see the README to install them)
+    Generate {
+        #[command(subcommand)]
+        target: gen::Target,
     },
 }
 
@@ -269,6 +279,8 @@ pub fn dispatch(ctx: &Ctx, io: &mut Io, cmd: &Command) -> Result<(), KlpError> {
         } => commands::set_enabled(ctx, io, patch, false, !no_wait, wait.timeout.0),
         Command::Wait { patch, wait } => commands::wait(ctx, io, patch, wait.timeout.0),
         Command::Blockers { patch } => commands::blockers(ctx, io, patch),
+        Command::Info { module } => info::info(ctx, io, module),
+        Command::Generate { target } => gen::generate(io, target),
         Command::Force {
             patch,
             yes,

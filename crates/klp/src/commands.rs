@@ -2,6 +2,7 @@
 //! The verbs.
 
 use crate::blocking::blocking_code;
+use crate::compressed;
 use crate::elf;
 use crate::error::{describe_io, Kind, KlpError, Result};
 use crate::kernel::Kernel;
@@ -48,7 +49,7 @@ fn require_root(ctx: &Ctx, what: &str) -> Result<()> {
 }
 
 /// Prints `v` as one JSON document, with the `schema_version` every document carries.
-fn print_json<T: Serialize>(io: &mut Io, v: &T) -> Result<()> {
+pub(crate) fn print_json<T: Serialize>(io: &mut Io, v: &T) -> Result<()> {
     let json_error = |e: serde_json::Error| KlpError::error(format!("JSON output: {e}"));
     let mut doc = serde_json::to_value(v).map_err(json_error)?;
     if let Some(fields) = doc.as_object_mut() {
@@ -958,14 +959,18 @@ pub fn load(ctx: &Ctx, io: &mut Io, file: &Path, params: &[String], how: LoadHow
     let file = &module_file_of(ctx, file)?;
     let f = file.display();
     let bytes = fs::read(file).map_err(|e| KlpError::io(format!("reading {f}"), &e))?;
-    let info = elf::read_modinfo(&bytes).map_err(|e| KlpError::error(format!("{f}: {e}")))?;
-    if !info.is_livepatch() {
-        return Err(KlpError::error(format!(
-            "{f}: not a livepatch module (its .modinfo has no livepatch=Y); \
-             load ordinary modules with insmod or modprobe"
-        )));
-    }
-    let name = module_name(&info, file);
+    let name = if let Some(name) = compressed::name_to_load(io.err, file, &bytes)? {
+        name
+    } else {
+        let info = elf::read_modinfo(&bytes).map_err(|e| KlpError::error(format!("{f}: {e}")))?;
+        if !info.is_livepatch() {
+            return Err(KlpError::error(format!(
+                "{f}: not a livepatch module (its .modinfo has no livepatch=Y); \
+                 load ordinary modules with insmod or modprobe"
+            )));
+        }
+        module_name(&info, file)
+    };
     model::check_name(&name)?;
     ctx.env.check_support()?;
     require_root(ctx, "loading a module")?;

@@ -17,12 +17,14 @@
 //!   module and patch directories;
 //! * `<root>/.klp-fake/finit_module.klp-fail` and `.../delete_module.klp-fail`
 //!   make the syscalls fail likewise, `<root>/.klp-fake/not-root` makes the
-//!   root check fail, and each call is logged to `<root>/.klp-fake/calls`;
+//!   root check fail, and each call is logged to `<root>/.klp-fake/calls`
+//!   (`finit_module MODULE_INIT_COMPRESSED_FILE <name> ...` for a compressed file);
 //! * `<root>/.klp-fake/kmsg` is the kernel log (one message per line); a failing
 //!   finit_module appends `<root>/.klp-fake/finit_module.kmsg` to it.
 
+use crate::compressed;
 use crate::error::parse_errno;
-use nix::kmod::{DeleteModuleFlags, ModuleInitFlags};
+use nix::kmod::DeleteModuleFlags;
 use std::ffi::CString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -105,8 +107,9 @@ impl Kernel for LiveKernel {
     }
 
     fn finit_module(&self, file: &File, _name: &str, params: &str) -> io::Result<()> {
-        nix::kmod::finit_module(file, &cstring(params)?, ModuleInitFlags::empty())
-            .map_err(io::Error::from)
+        let (flags, compressed) = compressed::init_flags(file)?;
+        nix::kmod::finit_module(file, &cstring(params)?, flags)
+            .map_err(|e| compressed::explain(io::Error::from(e), compressed))
     }
 
     fn delete_module(&self, name: &str) -> io::Result<()> {
@@ -180,8 +183,14 @@ impl Kernel for FakeKernel {
         fs::write(path, format!("{}\n", value.trim()))
     }
 
-    fn finit_module(&self, _file: &File, name: &str, params: &str) -> io::Result<()> {
-        self.log(format!("finit_module {name} {params}").trim_end());
+    fn finit_module(&self, file: &File, name: &str, params: &str) -> io::Result<()> {
+        let (_, compressed) = compressed::init_flags(file)?;
+        let flag = if compressed {
+            " MODULE_INIT_COMPRESSED_FILE"
+        } else {
+            ""
+        };
+        self.log(format!("finit_module{flag} {name} {params}").trim_end());
         if let Err(e) = injected_failure(&self.ctl().join("finit_module")) {
             // The kernel logs why it refused: `finit_module.kmsg` goes to the log.
             if let Ok(said) = fs::read(self.ctl().join("finit_module.kmsg")) {
@@ -191,7 +200,7 @@ impl Kernel for FakeKernel {
                     .open(self.ctl().join("kmsg"))?
                     .write_all(&said)?;
             }
-            return Err(e);
+            return Err(compressed::explain(e, compressed));
         }
         let mdir = self.sysfs.join("module").join(name);
         if mdir.join("initstate").exists() {

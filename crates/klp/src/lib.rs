@@ -9,13 +9,17 @@
 pub mod blocking;
 pub mod cli;
 pub mod commands;
+pub mod compressed;
 pub mod elf;
 pub mod error;
+pub mod gen;
+pub mod info;
 pub mod install;
 pub mod kernel;
 pub mod model;
 pub mod stack;
 pub mod tasks;
+#[cfg(feature = "testkit")]
 #[doc(hidden)]
 pub mod testkit;
 

@@ -7,6 +7,11 @@
 
 use crate::kernel::fail_path;
 use crate::model::Env;
+use object::write::{Object, Relocation, Symbol, SymbolId, SymbolSection};
+use object::{
+    Architecture, BinaryFormat, Endianness, RelocationEncoding, RelocationFlags, RelocationKind,
+    SectionKind, SymbolFlags, SymbolKind, SymbolScope,
+};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -169,9 +174,166 @@ impl FakeTree {
     /// Write a tiny module file with the given .modinfo entries.
     pub fn module_file(&self, file: &str, modinfo: &[&str]) -> PathBuf {
         let p = self.root.join(file);
-        let mi = crate::elf::modinfo_bytes(modinfo);
-        let elf = crate::elf::build_rel_elf(true, false, &[(".text", b"\xc3"), (".modinfo", &mi)]);
-        fs::write(&p, elf).unwrap();
+        fs::write(&p, module_elf(modinfo)).unwrap();
         p
     }
+}
+
+/// A relocatable ELF object as a module file, with a `.text` section and,
+/// unless `modinfo` is empty, a `.modinfo` section of those entries.
+pub fn module_object(arch: Architecture, endian: Endianness, modinfo: &[&str]) -> Object<'static> {
+    let mut o = Object::new(BinaryFormat::Elf, arch, endian);
+    let text = o.add_section(vec![], b".text".to_vec(), SectionKind::Text);
+    o.append_section_data(text, b"\xc3", 1);
+    if !modinfo.is_empty() {
+        let mi = o.add_section(vec![], b".modinfo".to_vec(), SectionKind::ReadOnlyData);
+        let bytes: Vec<u8> = modinfo.iter().flat_map(|e| e.bytes().chain([0])).collect();
+        o.append_section_data(mi, &bytes, 1);
+    }
+    o
+}
+
+/// An x86_64 module file with the given `.modinfo` entries.
+pub fn module_elf(modinfo: &[&str]) -> Vec<u8> {
+    module_object(Architecture::X86_64, Endianness::Little, modinfo)
+        .write()
+        .unwrap()
+}
+
+/// The `.modinfo` of [`livepatch_elf`].
+pub const LIVEPATCH_MODINFO: &[&str] = &[
+    "license=GPL",
+    "livepatch=Y",
+    "depends=",
+    "srcversion=0123456789ABCDEF012345",
+    "name=livepatch_sample",
+    "vermagic=6.8.0-klp SMP preempt mod_unload ",
+];
+
+/// A livepatch module as the kernel's build makes it, in little-endian `arch`
+/// (x86_64 or i386): `struct klp_func` arrays for vmlinux
+/// (cmdline_proc_show, meminfo_proc_show; a sized `funcs` symbol), for
+/// test_klp_mod (mod_func, sympos 2; no symbol) and an empty one in .bss
+/// for test_klp_other, the `struct klp_object` array pointing at them (vmlinux
+/// with a callback), the `struct klp_patch` right after it, and a
+/// `.klp.rela.test_klp_mod..text` section. Sizes of the structures are made
+/// up: the reader must not depend on them.
+pub fn livepatch_elf(arch: Architecture) -> Vec<u8> {
+    let mut o = module_object(arch, Endianness::Little, LIVEPATCH_MODINFO);
+    let ptr: u64 = if arch == Architecture::X86_64 { 8 } else { 4 };
+    let (fs, os) = (0x50, 0x60); // sizeof(struct klp_func), sizeof(struct klp_object)
+
+    let strs = o.add_section(
+        vec![],
+        b".rodata.str1.1".to_vec(),
+        SectionKind::ReadOnlyString,
+    );
+    let str_at =
+        |o: &mut Object, s: &str| o.append_section_data(strs, format!("{s}\0").as_bytes(), 1);
+    let names = [
+        "cmdline_proc_show",
+        "meminfo_proc_show",
+        "test_klp_mod",
+        "mod_func",
+        "test_klp_other",
+    ];
+    let [cmdline, meminfo, test_mod, mod_func, other] = names.map(|s| str_at(&mut o, s));
+    let str_sym = o.section_symbol(strs);
+
+    let text = o.section_id(object::write::StandardSection::Text);
+    let func_sym = |o: &mut Object, name: &str| {
+        let at = o.append_section_data(text, &[0xc3; 0x10], 0x10);
+        o.add_symbol(Symbol {
+            name: name.as_bytes().to_vec(),
+            value: at,
+            size: 0x10,
+            kind: SymbolKind::Text,
+            scope: SymbolScope::Compilation,
+            weak: false,
+            section: SymbolSection::Section(text),
+            flags: SymbolFlags::None,
+        })
+    };
+    let new_cmdline = func_sym(&mut o, "livepatch_cmdline_proc_show");
+    let new_meminfo = func_sym(&mut o, "livepatch_meminfo_proc_show");
+    let new_meminfo_at = o.symbol(new_meminfo).value;
+    let new_mod_func = func_sym(&mut o, "livepatch_mod_func");
+    let text_sym = o.section_symbol(text);
+
+    let data = o.add_section(vec![], b".data".to_vec(), SectionKind::Data);
+    let (vmlinux_funcs, mod_funcs, objs) = (0, 3 * fs, 5 * fs);
+    let patch = objs + 4 * os;
+    let mut bytes = vec![0u8; (patch + 2 * ptr) as usize];
+    let sympos = |b: &mut [u8], entry: u64, v: u8| b[(entry + 2 * ptr) as usize] = v;
+    sympos(&mut bytes, mod_funcs, 2);
+    o.append_section_data(data, &bytes, 8);
+    let data_symbol = |o: &mut Object, name: &str, section, value, size| {
+        o.add_symbol(Symbol {
+            name: name.as_bytes().to_vec(),
+            value,
+            size,
+            kind: SymbolKind::Data,
+            scope: SymbolScope::Compilation,
+            weak: false,
+            section: SymbolSection::Section(section),
+            flags: SymbolFlags::None,
+        })
+    };
+    data_symbol(&mut o, "funcs", data, vmlinux_funcs, 3 * fs);
+    // An empty funcs[] is all zeroes: the compiler puts it in .bss.
+    let bss = o.add_section(vec![], b".bss".to_vec(), SectionKind::UninitializedData);
+    let no_funcs = o.append_section_bss(bss, fs, 8);
+    data_symbol(&mut o, "no_funcs", bss, no_funcs, fs);
+    let bss_sym = o.section_symbol(bss);
+    let this = o.add_section(
+        vec![],
+        b".gnu.linkonce.this_module".to_vec(),
+        SectionKind::Data,
+    );
+    o.append_section_data(this, &[0; 0x40], 8);
+    let this_module = data_symbol(&mut o, "__this_module", this, 0, 0x40);
+    let data_sym = o.section_symbol(data);
+    let pointer = |o: &mut Object, offset: u64, symbol: SymbolId, addend: u64| {
+        let flags = RelocationFlags::Generic {
+            kind: RelocationKind::Absolute,
+            encoding: RelocationEncoding::Generic,
+            size: (ptr * 8) as u8,
+        };
+        let addend = addend as i64;
+        o.add_relocation(
+            data,
+            Relocation {
+                offset,
+                symbol,
+                addend,
+                flags,
+            },
+        )
+        .unwrap();
+    };
+    // vmlinux's funcs[]: by symbol, then by section and offset.
+    pointer(&mut o, vmlinux_funcs, str_sym, cmdline);
+    pointer(&mut o, vmlinux_funcs + ptr, new_cmdline, 0);
+    pointer(&mut o, vmlinux_funcs + fs, str_sym, meminfo);
+    pointer(&mut o, vmlinux_funcs + fs + ptr, text_sym, new_meminfo_at);
+    // test_klp_mod's funcs[].
+    pointer(&mut o, mod_funcs, str_sym, mod_func);
+    pointer(&mut o, mod_funcs + ptr, new_mod_func, 0);
+    // objs[]: vmlinux has a NULL name, and a callback.
+    pointer(&mut o, objs + ptr, data_sym, vmlinux_funcs);
+    pointer(&mut o, objs + 2 * ptr, new_cmdline, 0);
+    pointer(&mut o, objs + os, str_sym, test_mod);
+    pointer(&mut o, objs + os + ptr, data_sym, mod_funcs);
+    pointer(&mut o, objs + 2 * os, str_sym, other);
+    pointer(&mut o, objs + 2 * os + ptr, bss_sym, no_funcs);
+    // struct klp_patch: .mod = THIS_MODULE, .objs = objs.
+    pointer(&mut o, patch, this_module, 0);
+    pointer(&mut o, patch + ptr, data_sym, objs);
+
+    o.add_section(
+        vec![],
+        b".klp.rela.test_klp_mod..text".to_vec(),
+        SectionKind::Other,
+    );
+    o.write().unwrap()
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! End to end: the built `klp` binary against fake sysfs/proc trees.
 
-use klp::testkit::FakeTree;
+use klp::testkit::{livepatch_elf, FakeTree};
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::thread::{self, sleep};
@@ -107,6 +107,15 @@ fn when(
 
 // ------------------------------------------------------------ usage, help
 
+/// Every verb of the command line, from its definition.
+fn verbs() -> Vec<String> {
+    use clap::CommandFactory;
+    klp::cli::Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect()
+}
+
 #[test]
 fn help_documents_the_exit_codes() {
     let (_d, t) = tree();
@@ -121,9 +130,8 @@ fn help_documents_the_exit_codes() {
     ] {
         assert!(r.out.contains(line), "missing {line:?} in:\n{}", r.out);
     }
-    for verb in [
-        "list", "status", "load", "unload", "enable", "disable", "wait", "blockers", "force",
-    ] {
+    assert!(verbs().len() >= 10, "{:?}", verbs());
+    for verb in verbs() {
         assert!(
             r.out.contains(&format!("  {verb} ")),
             "verb {verb} missing:\n{}",
@@ -898,10 +906,8 @@ fn usage_errors_print_json_when_asked() {
 #[test]
 fn every_argument_has_a_description() {
     let (_d, t) = tree();
-    for verb in [
-        "status", "load", "unload", "enable", "disable", "wait", "blockers", "force",
-    ] {
-        let r = klp(&t, &[verb, "--help"]);
+    for verb in verbs() {
+        let r = klp(&t, &[&verb, "--help"]);
         assert_eq!(r.code, 0, "{verb}");
         let args = r.out.split("Arguments:").nth(1).unwrap_or("");
         let args = args.split("Options:").next().unwrap();
@@ -1128,4 +1134,216 @@ fn replaced_modules_are_listed_and_unloaded_by_unload_all() {
     has(&r.out, "lp_old: unloaded");
     assert!(t.calls().contains("delete_module lp_old"), "{}", t.calls());
     assert!(!t.path("module/lp_old").exists());
+}
+
+// ------------------------------------------------------------ info
+
+#[test]
+fn info_shows_modinfo_kernel_match_and_what_is_patched() {
+    let (_d, t) = tree();
+    running(&t, "6.8.0-klp");
+    let ko = t.root().join("livepatch-sample.ko");
+    std::fs::write(&ko, livepatch_elf(object::Architecture::X86_64)).unwrap();
+    let r = klp(&t, &["info", ko.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    for line in [
+        "name:       livepatch_sample\n",
+        "livepatch:  yes\n",
+        "license:    GPL\n",
+        "vermagic:   6.8.0-klp SMP preempt mod_unload\n",
+        "kernel:     6.8.0-klp (matches vermagic)\n",
+        "depends:    (none)\n",
+        "srcversion: 0123456789ABCDEF012345\n",
+        "signature:  none\n",
+        "objects:\n  vmlinux\n    cmdline_proc_show,1 -> livepatch_cmdline_proc_show\n    \
+         meminfo_proc_show,1 -> livepatch_meminfo_proc_show\n  test_klp_mod\n    \
+         mod_func,2 -> livepatch_mod_func\n  test_klp_other\n    (no klp_func entries found)\n",
+        "klp relocations against: test_klp_mod\n",
+    ] {
+        has(&r.out, line);
+    }
+}
+
+#[test]
+fn info_json_with_a_signature_and_another_kernel() {
+    let (_d, t) = tree();
+    running(&t, "6.9.1");
+    let ko = t.root().join("lp.ko");
+    let mut b = livepatch_elf(object::Architecture::I386);
+    b.extend(b"\x01\x02signature bytes~Module signature appended~\n");
+    std::fs::write(&ko, b).unwrap();
+    let r = klp(&t, &["info", ko.to_str().unwrap()]);
+    has(&r.out, "signature:  appended\n");
+    has(
+        &r.out,
+        "kernel:     6.9.1 (differs: the module is built for 6.8.0-klp; the kernel refuses it)",
+    );
+    let r = klp(&t, &["info", "--json", ko.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    let v = json(&r.out);
+    assert_eq!(v["name"], "livepatch_sample");
+    assert_eq!(v["livepatch"], true);
+    assert_eq!(v["kernel_release"], "6.9.1");
+    assert_eq!(v["vermagic_matches"], false);
+    assert_eq!(v["signature_appended"], true);
+    assert_eq!(v["depends"].as_array().unwrap().len(), 0);
+    assert_eq!(v["objects"][1]["name"], "test_klp_mod");
+    assert_eq!(v["objects"][1]["functions"][0]["name"], "mod_func");
+    assert_eq!(v["objects"][1]["functions"][0]["sympos"], 2);
+    assert_eq!(v["objects"][0]["functions"].as_array().unwrap().len(), 2);
+    assert_eq!(v["objects_unknown"], serde_json::Value::Null);
+    assert_eq!(v["klp_relocation_objects"][0], "test_klp_mod");
+}
+
+#[test]
+fn info_says_what_it_cannot_determine() {
+    let (_d, t) = tree();
+    // No osrelease in the fake procfs; a livepatch=Y module without klp structures.
+    let ko = t.module_file("bare.ko", &["livepatch=Y", "depends=a,b"]);
+    let r = klp(&t, &["info", ko.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    has(&r.out, "name:       (not in .modinfo)\n");
+    has(&r.out, "depends:    a,b\n");
+    has(&r.out, "kernel:     unknown (");
+    has(
+        &r.out,
+        "sys/kernel/osrelease: No such file or directory (ENOENT))",
+    );
+    has(
+        &r.out,
+        "objects:    could not be determined (no struct klp_patch found",
+    );
+    let v = json(&klp(&t, &["info", "--json", ko.to_str().unwrap()]).out);
+    assert_eq!(v["objects"], serde_json::Value::Null);
+    assert_eq!(v["vermagic_matches"], serde_json::Value::Null);
+
+    let plain = t.module_file("plain.ko", &["name=plain", "license=GPL"]);
+    let r = klp(&t, &["info", plain.to_str().unwrap()]);
+    has(&r.out, "livepatch:  no (no livepatch=Y)\n");
+    has(&r.out, "objects:    none (not a livepatch module)\n");
+}
+
+#[test]
+fn info_refuses_what_it_cannot_read() {
+    let (_d, t) = tree();
+    let zst = t.root().join("lp.ko.zst");
+    std::fs::write(&zst, [0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]).unwrap();
+    let r = klp(&t, &["info", zst.to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    has(
+        &r.err,
+        "lp.ko.zst: a zstd-compressed module: decompress it first",
+    );
+    let r = klp(
+        &t,
+        &["info", "--json", t.root().join("none.ko").to_str().unwrap()],
+    );
+    assert_eq!(r.code, 4);
+    assert_eq!(json(&r.out)["error"]["kind"], "not_found");
+}
+
+// ------------------------------------------------------------ generate
+
+#[test]
+fn the_man_page_and_completions_name_every_verb() {
+    let (_d, t) = tree();
+    let man = klp(&t, &["generate", "man"]);
+    assert_eq!(man.code, 0, "{}", man.err);
+    has(&man.out, ".TH klp 1");
+    has(&man.out, "Exit codes:");
+    let bash = klp(&t, &["generate", "bash"]);
+    assert_eq!(bash.code, 0, "{}", bash.err);
+    has(&bash.out, "complete -F _klp");
+    let zsh = klp(&t, &["generate", "zsh"]);
+    has(&zsh.out, "#compdef klp");
+    let fish = klp(&t, &["generate", "fish"]);
+    has(&fish.out, "complete -c klp");
+    for verb in verbs() {
+        has(&man.out, &format!("klp\\-{verb}(1)"));
+        has(&bash.out, &format!("cmd=\"klp__subcmd__{verb}\""));
+        has(&zsh.out, &format!("'{verb}:"));
+        has(&fish.out, &format!("-a \"{verb}\""));
+    }
+}
+
+#[test]
+fn man_pages_for_every_verb_go_to_a_directory() {
+    let (d, t) = tree();
+    let dir = d.path().join("man1");
+    std::fs::create_dir(&dir).unwrap();
+    let r = klp(&t, &["generate", "man", "--out-dir", dir.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(r.out, "");
+    for verb in verbs() {
+        let page = std::fs::read_to_string(dir.join(format!("klp-{verb}.1"))).unwrap();
+        has(&page, &format!(".TH klp-{verb} 1"));
+    }
+    has(
+        &std::fs::read_to_string(dir.join("klp-load.1")).unwrap(),
+        "\\-\\-no\\-wait",
+    );
+    assert!(dir.join("klp.1").exists());
+
+    let r = klp(&t, &["generate", "man", "--out-dir", "/nonexistent/man1"]);
+    assert_eq!(r.code, 4, "{}", r.err);
+    has(
+        &r.err,
+        "writing the man pages to /nonexistent/man1: No such file or directory",
+    );
+}
+
+// ------------------------------------------------------------ compressed modules
+
+#[test]
+fn load_passes_compressed_modules_to_the_kernel() {
+    let (_d, t) = tree();
+    let zst = t.root().join("test-klp-zst.ko.zst");
+    std::fs::write(&zst, [0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]).unwrap();
+    t.staged_patch("test_klp_zst", true, false)
+        .object("vmlinux", true, &["f,1"]);
+    let r = klp(&t, &["load", zst.to_str().unwrap(), "a=1"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    has(
+        &r.err,
+        "test-klp-zst.ko.zst is zstd-compressed: the kernel decompresses it",
+    );
+    has(&r.err, "loaded as 'test_klp_zst' (its file name)");
+    has(
+        &t.calls(),
+        "finit_module MODULE_INIT_COMPRESSED_FILE test_klp_zst a=1\n",
+    );
+    has(&r.out, "test_klp_zst: applied");
+
+    // A plain module is loaded without the flag.
+    let ko = t.module_file("lp.ko", &["livepatch=Y", "name=lp"]);
+    assert_eq!(klp(&t, &["load", ko.to_str().unwrap()]).code, 0);
+    has(&t.calls(), "finit_module lp\n");
+}
+
+#[test]
+fn load_explains_a_kernel_that_cannot_decompress() {
+    let (_d, t) = tree();
+    for (file, magic) in [
+        ("lp.ko.xz", &[0xfd, b'7', b'z', b'X', b'Z', 0][..]),
+        ("lp.ko.gz", &[0x1f, 0x8b, 8, 0]),
+    ] {
+        let path = t.root().join(file);
+        std::fs::write(&path, magic).unwrap();
+        t.fail(".klp-fake/finit_module", "EOPNOTSUPP");
+        let r = klp(&t, &["load", path.to_str().unwrap()]);
+        assert_eq!(r.code, 1, "{}", r.err);
+        has(
+            &r.err,
+            "(EOPNOTSUPP): this kernel cannot decompress modules (CONFIG_MODULE_DECOMPRESS); \
+             decompress the file and load the .ko",
+        );
+        t.fail(".klp-fake/finit_module", "EINVAL");
+        let r = klp(&t, &["load", path.to_str().unwrap()]);
+        has(&r.err, "kernels before 5.17 cannot load compressed modules");
+    }
+    // A plain module's EINVAL says nothing of compression.
+    let ko = t.module_file("plain-lp.ko", &["livepatch=Y"]);
+    let r = klp(&t, &["load", ko.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.err);
+    assert!(!r.err.contains("compressed"), "{}", r.err);
 }
