@@ -44,6 +44,10 @@ pub struct Cli {
     #[arg(long, global = true, hide = true)]
     pub fake_kernel: bool,
 
+    /// Where installed patches are kept (default /var/lib/klp): an image being built, tests
+    #[arg(long, global = true, value_name = "DIR", hide = true)]
+    pub state_dir: Option<PathBuf>,
+
     /// Print machine-readable JSON on stdout
     #[arg(long, global = true)]
     pub json: bool,
@@ -322,7 +326,8 @@ where
             return e.exit_code();
         }
     };
-    let env = Env::new(&cli.sysfs_root, &cli.proc_root, !cli.fake_kernel);
+    let mut env = Env::new(&cli.sysfs_root, &cli.proc_root, !cli.fake_kernel);
+    env.state_dir = cli.state_dir.clone();
     let kernel: Box<dyn Kernel> = if env.live {
         Box::new(LiveKernel)
     } else {

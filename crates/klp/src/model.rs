@@ -22,6 +22,8 @@ pub struct Env {
     /// The real kernel: root is required for writes and the module syscalls are real.
     /// Otherwise the fake kernel of the tests (`--fake-kernel`).
     pub live: bool,
+    /// `--state-dir`: where installed patches are kept, instead of [`Env::state_dir`]'s default.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Env {
@@ -33,6 +35,7 @@ impl Env {
             sysfs: sysfs.into(),
             proc: proc.into(),
             live,
+            state_dir: None,
         }
     }
 
@@ -49,9 +52,11 @@ impl Env {
     }
 
     /// Where `klp install` keeps patch modules, one directory per kernel release:
-    /// `/var/lib/klp`, or `var/lib/klp` beside the fake tree's `sys/`.
+    /// `--state-dir`, else `/var/lib/klp`, or `var/lib/klp` beside the fake tree's `sys/`.
     pub fn state_dir(&self) -> PathBuf {
-        if self.live {
+        if let Some(dir) = &self.state_dir {
+            dir.clone()
+        } else if self.live {
             PathBuf::from("/var/lib/klp")
         } else {
             self.sysfs.join("../var/lib/klp")

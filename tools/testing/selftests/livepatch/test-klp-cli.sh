@@ -307,4 +307,36 @@ expect_rc 0
 unload_mod $MOD_BUSY
 pass
 
+start_test "klp info"
+
+run_klp info test_modules/$MOD_LIVEPATCH.ko
+expect_rc 0
+out_has "cmdline_proc_show"
+out_has "$(uname -r)"
+pass
+
+
+start_test "klp install, then the boot unit's command loads every installed patch"
+
+STATE=$(mktemp -d)
+UNIT=$(dirname "$KLP")/../../crates/klp/systemd/klp.service
+run_klp --state-dir "$STATE" install test_modules/$MOD_LIVEPATCH.ko
+expect_rc 0
+[[ -f "$STATE/$(uname -r)/$MOD_LIVEPATCH.ko" ]] || fail "not installed under $STATE/$(uname -r)"
+# klp.service's ExecStart, with this klp and this state directory.
+exec_start=$(sed -n 's/^ExecStart=[^ ]* //p' "$UNIT")
+[[ "$exec_start" == "load --all"* ]] || fail "klp.service runs '$exec_start'"
+run_klp --state-dir "$STATE" $exec_start
+expect_rc 0
+out_has "^$MOD_LIVEPATCH: applied$"
+[[ "$(cat /proc/cmdline)" == "$MOD_LIVEPATCH: this has been live patched" ]] ||
+	fail "/proc/cmdline is not patched"
+run_klp unload --all --timeout 60
+expect_rc 0
+out_has "^$MOD_LIVEPATCH: unloaded$"
+[[ ! -e "/sys/module/$MOD_LIVEPATCH" ]] || fail "$MOD_LIVEPATCH is still loaded"
+rm -rf "$STATE"
+pass
+
+
 exit 0
