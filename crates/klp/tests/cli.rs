@@ -1347,3 +1347,17 @@ fn load_explains_a_kernel_that_cannot_decompress() {
     assert_eq!(r.code, 1, "{}", r.err);
     assert!(!r.err.contains("compressed"), "{}", r.err);
 }
+
+#[test]
+fn json_keeps_the_documented_field_order() {
+    let (_d, t) = tree();
+    busy_scene(&t);
+    let r = klp(&t, &["blockers", "test_klp_callbacks_demo", "--json"]);
+    let at = |k: &str| {
+        r.out
+            .find(&format!("\"{k}\":"))
+            .unwrap_or_else(|| panic!("{k}: {}", r.out))
+    };
+    assert!(at("pid") < at("tid") && at("tid") < at("comm"), "{}", r.out);
+    assert!(r.out.contains("\"tid\": 77,"), "{}", r.out);
+}
