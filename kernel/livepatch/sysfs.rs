@@ -9,6 +9,7 @@
 //! /sys/kernel/livepatch/<patch>/transition
 //! /sys/kernel/livepatch/<patch>/force
 //! /sys/kernel/livepatch/<patch>/replace
+//! /sys/kernel/livepatch/<patch>/stack_order
 //! /sys/kernel/livepatch/<patch>/<object>
 //! /sys/kernel/livepatch/<patch>/<object>/patched
 //! /sys/kernel/livepatch/<patch>/<object>/<function,sympos>
@@ -19,7 +20,7 @@
 
 use crate::objects::{Object, Patch};
 use crate::statics::Static;
-use crate::{enable, transition, KlpMutexGuard};
+use crate::{enable, klp_for_each_patch, transition, KlpMutexGuard};
 use core::ptr::{null, null_mut};
 use kernel::bindings;
 use kernel::error::{code::*, Result};
@@ -50,9 +51,9 @@ const fn kobj_attr(
 /// # Safety
 ///
 /// `buf` is a sysfs show buffer.
-unsafe fn emit_int(buf: *mut c_char, value: bool) -> isize {
+unsafe fn emit_int(buf: *mut c_char, value: impl Into<c_int>) -> isize {
     // SAFETY: `buf` is a sysfs buffer; the format takes one int.
-    unsafe { bindings::sysfs_emit(buf, c"%d\n".as_ptr().cast(), c_int::from(value)) as isize }
+    unsafe { bindings::sysfs_emit(buf, c"%d\n".as_ptr().cast(), value.into()) as isize }
 }
 
 /// `kstrtobool()`.
@@ -186,6 +187,29 @@ unsafe extern "C" fn replace_show(
     unsafe { emit_int(buf, Patch::from_kobj(kobj).replace()) }
 }
 
+/// `stack_order` (Linux 6.14): the position of the patch on `klp_patches`, from 1. Of the
+/// patches that change a function, the one with the biggest number runs, but during a
+/// transition.
+///
+/// # Safety
+///
+/// As [`enabled_show`].
+unsafe extern "C" fn stack_order_show(
+    kobj: *mut bindings::kobject,
+    _attr: *mut Attr,
+    buf: *mut c_char,
+) -> isize {
+    // SAFETY: The attribute is in the patch kobjects' group only: `kobj` is a live patch's.
+    let patch = unsafe { Patch::from_kobj(kobj) };
+    let guard = KlpMutexGuard::lock();
+    let order = klp_for_each_patch(&guard)
+        .position(|p| p == patch)
+        .map_or(0, |i| i + 1);
+    drop(guard);
+    // SAFETY: `buf` is a sysfs show buffer (the function's safety requirement).
+    unsafe { emit_int(buf, c_int::try_from(order).unwrap_or(c_int::MAX)) }
+}
+
 /// `<object>/patched`: whether the object is patched.
 ///
 /// # Safety
@@ -224,11 +248,18 @@ macro_rules! ptr_of {
 }
 pub(crate) use ptr_of;
 
-static PATCH_ATTRS: Static<[*mut bindings::attribute; 5]> = Static::new([
+static STACK_ORDER_ATTR: Static<Attr> = Static::new(kobj_attr(
+    c"stack_order",
+    0o444,
+    Some(stack_order_show),
+    None,
+));
+static PATCH_ATTRS: Static<[*mut bindings::attribute; 6]> = Static::new([
     ptr_of!(ENABLED_ATTR),
     ptr_of!(TRANSITION_ATTR),
     ptr_of!(FORCE_ATTR),
     ptr_of!(REPLACE_ATTR),
+    ptr_of!(STACK_ORDER_ATTR),
     null_mut(),
 ]);
 static OBJECT_ATTRS: Static<[*mut bindings::attribute; 2]> =

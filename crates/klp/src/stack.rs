@@ -65,6 +65,16 @@ pub fn previous<'a>(
         .copied()
 }
 
+/// The enabled patch whose version of `function` (`object`) runs, outside a transition: the
+/// newest that patches it.
+pub fn live<'a>(stack: &[&'a Patch], object: &str, function: &Function) -> Option<&'a Patch> {
+    stack
+        .iter()
+        .rev()
+        .find(|p| p.enabled && patches(p, object, function))
+        .copied()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +135,7 @@ mod tests {
         );
         assert!(previous(&stack, &ps[0], "vmlinux", &f("f,1")).is_none());
         assert!(previous(&stack, p4, "mod", &f("f,1")).is_none());
+        assert_eq!(live(&stack, "vmlinux", &f("f,1")).unwrap().name, "p4");
+        assert!(live(&stack, "vmlinux", &f("h,1")).is_none());
     }
 }

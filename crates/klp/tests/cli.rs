@@ -1361,3 +1361,30 @@ fn json_keeps_the_documented_field_order() {
     assert!(at("pid") < at("tid") && at("tid") < at("comm"), "{}", r.out);
     assert!(r.out.contains("\"tid\": 77,"), "{}", r.out);
 }
+
+#[test]
+fn list_shows_which_patch_runs_each_function() {
+    let (_d, t) = tree();
+    t.patch("lp1", true, false)
+        .object("vmlinux", true, &["f,1", "g,1"]);
+    t.patch("lp2", true, false)
+        .object("vmlinux", true, &["f,1"]);
+    t.set("kernel/livepatch/lp1/stack_order", "1");
+    t.set("kernel/livepatch/lp2/stack_order", "2");
+    let r = klp(&t, &["list"]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    has(&r.out, "    f,1  (overridden by lp2)\n    g,1\n");
+    assert!(!r.out.contains("f,1  (overridden by lp1)"), "{}", r.out);
+    let v = json(&klp(&t, &["list", "--json"]).out);
+    assert_eq!(
+        v["overridden"],
+        serde_json::json!([{"patch": "lp1", "object": "vmlinux", "function": "f", "sympos": 1, "by": "lp2"}])
+    );
+    // The order is stack_order's, not the names'.
+    t.set("kernel/livepatch/lp1/stack_order", "3");
+    has(&klp(&t, &["list"]).out, "lp2  enabled=1");
+    assert_eq!(
+        json(&klp(&t, &["list", "--json"]).out)["overridden"][0]["by"],
+        "lp1"
+    );
+}

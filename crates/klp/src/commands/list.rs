@@ -6,7 +6,8 @@ use super::output::{b01, opt01, plural, print_json};
 use super::wait::{progress, Progress};
 use super::{scan, Ctx, Io};
 use crate::error::Result;
-use crate::model::{self, ModuleInfo, Patch};
+use crate::model::{self, Function, ModuleInfo, Patch};
+use crate::stack;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -16,6 +17,17 @@ struct ListJson<'a> {
     unreadable: Vec<UnreadableJson<'a>>,
     /// Loaded livepatch modules without a patch: replaced or disabled, not removed.
     orphan_modules: &'a [String],
+    /// The functions of a patch that a newer patch also patches, and whose version runs.
+    overridden: Vec<OverriddenJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct OverriddenJson<'a> {
+    patch: &'a str,
+    object: &'a str,
+    function: &'a str,
+    sympos: u64,
+    by: &'a str,
 }
 
 #[derive(Serialize)]
@@ -24,7 +36,9 @@ struct UnreadableJson<'a> {
     message: &'a str,
 }
 
-fn write_objects(io: &mut Io, p: &Patch, with_count: bool) {
+/// The objects and functions of `p`; a function that a newer patch of `stack` (the patches,
+/// oldest first) also patches is marked with the patch whose version runs.
+fn write_objects(io: &mut Io, p: &Patch, with_count: bool, stack: &[&Patch]) {
     let w = p.objects.iter().map(|o| o.name.len()).max().unwrap_or(0);
     for o in &p.objects {
         let loaded = if o.loaded { "loaded" } else { "not loaded" };
@@ -41,9 +55,37 @@ fn write_objects(io: &mut Io, p: &Patch, with_count: bool) {
             opt01(o.patched)
         );
         for f in &o.functions {
-            let _ = writeln!(io.out, "    {},{}", f.name, f.sympos);
+            let by = overrider(stack, p, &o.name, f);
+            let mark = by.map_or(String::new(), |l| format!("  (overridden by {})", l.name));
+            let _ = writeln!(io.out, "    {},{}{mark}", f.name, f.sympos);
         }
     }
+}
+
+/// The patch whose version of `p`'s function `f` (of `object`) runs, if it is not `p`'s.
+fn overrider<'a>(stack: &[&'a Patch], p: &Patch, object: &str, f: &Function) -> Option<&'a Patch> {
+    stack::live(stack, object, f).filter(|l| l.name != p.name)
+}
+
+/// Every function of `stack` that a newer patch overrides.
+fn overridden<'a>(stack: &[&'a Patch]) -> Vec<OverriddenJson<'a>> {
+    let mut v = Vec::new();
+    for p in stack {
+        for o in &p.objects {
+            for f in &o.functions {
+                if let Some(by) = overrider(stack, p, &o.name, f) {
+                    v.push(OverriddenJson {
+                        patch: &p.name,
+                        object: &o.name,
+                        function: &f.name,
+                        sympos: f.sympos,
+                        by: &by.name,
+                    });
+                }
+            }
+        }
+    }
+    v
 }
 
 /// Lists the patches that can be read; one that cannot (a malformed directory) is named with
@@ -51,6 +93,7 @@ fn write_objects(io: &mut Io, p: &Patch, with_count: bool) {
 pub fn list(ctx: &Ctx, io: &mut Io) -> Result<()> {
     let (patches, unreadable) = model::read_patches(&ctx.env)?;
     let orphans = model::orphan_modules(&ctx.env);
+    let stack = stack::oldest_first(&ctx.env, &patches);
     for (name, e) in &unreadable {
         let _ = writeln!(
             io.err,
@@ -72,6 +115,7 @@ pub fn list(ctx: &Ctx, io: &mut Io) -> Result<()> {
                 patches: &patches,
                 unreadable,
                 orphan_modules: &orphans,
+                overridden: overridden(&stack),
             },
         );
     }
@@ -87,7 +131,7 @@ pub fn list(ctx: &Ctx, io: &mut Io) -> Result<()> {
             b01(p.transition),
             opt01(p.replace)
         );
-        write_objects(io, p, false);
+        write_objects(io, p, false, &stack);
     }
     for (name, e) in &unreadable {
         let _ = writeln!(io.out, "{name}  unreadable: {}", e.message);
@@ -181,7 +225,7 @@ fn write_status(io: &mut Io, s: &StatusJson) {
         loaded,
         plural(p.function_count(), "function")
     );
-    write_objects(io, p, true);
+    write_objects(io, p, true, &[]);
     if s.progress.is_some() {
         let _ = writeln!(
             io.out,

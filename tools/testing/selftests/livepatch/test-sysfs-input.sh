@@ -53,6 +53,13 @@ expect_attr $SYSFS/vmlinux/patched 1
 for mode in enabled:644 force:200 transition:444 replace:444 vmlinux/patched:444; do
 	expect_attr <(stat -c %a "$SYSFS/${mode%:*}") "${mode#*:}"
 done
+# stack_order (Linux 6.14, which the Rust core has and 6.12's C core has not): the only
+# patch is the first on the stack; read-only.
+if [[ -e $SYSFS/stack_order ]]; then
+	expect_attr $SYSFS/stack_order 1
+	expect_attr <(stat -c %a "$SYSFS/stack_order") 444
+	refuse_write $SYSFS/stack_order 2 "Permission denied"
+fi
 disable_lp $MOD_LIVEPATCH
 refuse_write $SYSFS/enabled 0 "No such file or directory"
 unload_lp $MOD_LIVEPATCH
