@@ -160,12 +160,14 @@ unsafe extern "C" fn klp_ftrace_handler(
             transition,
             nop: top.nop(),
         };
-        // The func below is read only for a task still unpatched in a transition.
+        // The func below is read only for a task still unpatched in a transition, once.
+        let mut next = None;
         match klp_select_func(stack, task_state, || {
-            KlpOps::next_func(ops, top).map(|f| f.nop())
+            next = KlpOps::next_func(ops, top);
+            next.map(|f| f.nop())
         }) {
             Selected::Top => Some(top.new_func()),
-            Selected::Next => KlpOps::next_func(ops, top).map(|f| f.new_func()),
+            Selected::Next => next.map(|f| f.new_func()),
             Selected::Original => None,
         }
     };
