@@ -221,7 +221,14 @@ pub fn wait_transition(
 }
 
 pub fn wait(ctx: &Ctx, io: &mut Io, name: &str, timeout: Option<Duration>) -> Result<()> {
-    let p = model::read_patch(&ctx.env, name)?;
+    let p = match model::read_patch(&ctx.env, name) {
+        // A disable that ended before we looked: the kernel freed the patch,
+        // its module is still loaded. No transition runs: nothing to wait for.
+        Err(e) if e.kind == Kind::NotFound && model::read_module(&ctx.env, name).livepatch => {
+            return finished(ctx, io, "wait", name, Waited::Gone);
+        }
+        r => r?,
+    };
     if !p.transition {
         let msg = format!("{name}: no transition in progress ({})", p.state());
         return report(ctx, io, "wait", name, p.state(), msg);
@@ -462,5 +469,23 @@ mod tests {
             e.message
         );
         assert!(!e.message.contains("init"), "{}", e.message);
+    }
+
+    #[test]
+    fn wait_after_a_disable_that_already_ended_succeeds() {
+        // The patch directory is gone, the livepatch module is loaded: the
+        // unpatching transition ended before klp wait looked.
+        let t = FakeTree::temp();
+        t.module("lp", 0, true);
+        let c = ctx(&t, sim(&t));
+        let mut o = Out::new();
+        o.run("", |io| wait(&c, io, "lp", Some(Duration::from_secs(1))))
+            .unwrap();
+        assert!(o.out().starts_with("lp: disabled; the kernel freed the patch"), "{}", o.out());
+        // A name that is neither a patch nor a livepatch module stays unknown.
+        let e = Out::new()
+            .run("", |io| wait(&c, io, "nope", Some(Duration::from_secs(1))))
+            .unwrap_err();
+        assert_eq!(e.kind, Kind::NotFound);
     }
 }

@@ -4,7 +4,10 @@
 # klp, the userspace livepatch manager (crates/klp), against the real kernel:
 # load, list, status, wait, disable and unload a livepatch, and name the task
 # that blocks a stalled transition (test_klp_callbacks_busy keeps a kworker
-# inside busymod_work_func(), which test_klp_callbacks_demo patches).
+# inside busymod_work_func(), which test_klp_callbacks_demo patches), and
+# the code that blocks in either direction (test_klp_blocker holds a reader of
+# /proc/cmdline in its new code: it blocks a patch stacked on top of it, and
+# its own unpatching).
 #
 # Run from the installed kselftest livepatch directory (next to functions.sh
 # and test_modules/), with KLP set to the klp binary (default: klp on PATH).
@@ -22,7 +25,9 @@ MOD_LIVEPATCH=test_klp_livepatch
 MOD_DEMO=test_klp_callbacks_demo
 MOD_BUSY=test_klp_callbacks_busy
 MOD_PLAIN=test_klp_callbacks_mod
+MOD_BLOCKER=test_klp_blocker
 BUSY_PARAM=/sys/module/$MOD_BUSY/parameters/block_transition
+BLOCKER_PARAM=/sys/module/$MOD_BLOCKER/parameters/block
 
 OUT=$(mktemp)
 ERR=$(mktemp)
@@ -69,8 +74,9 @@ function json_check() {
 
 function klp_cleanup() {
 	[[ -e "$BUSY_PARAM" ]] && echo N > "$BUSY_PARAM"
+	[[ -e "$BLOCKER_PARAM" ]] && echo N > "$BLOCKER_PARAM"
 	local mod
-	for mod in $MOD_DEMO $MOD_LIVEPATCH; do
+	for mod in $MOD_DEMO $MOD_LIVEPATCH $MOD_BLOCKER; do
 		if [[ -e "$KLP_SYSFS_DIR/$mod" ]]; then
 			"$KLP" unload "$mod" --timeout 30 >/dev/null 2>&1
 		fi
@@ -306,6 +312,75 @@ expect_rc 0
 [[ ! -e "/sys/module/$MOD_DEMO" ]] || fail "$MOD_DEMO is still loaded"
 unload_mod $MOD_BUSY
 pass
+
+# test_klp_blocker replaces cmdline_proc_show() with a version that sleeps
+# while its block parameter is Y: a reader of /proc/cmdline then sits in the
+# patch module's new code, which is what blocks a patch stacked on top of it
+# and its own unpatching (the original function is not on that stack).
+
+# start_reader - a reader of /proc/cmdline held in test_klp_blocker's new
+# code; its pid in $reader
+function start_reader() {
+	log "% echo Y > $BLOCKER_PARAM; cat /proc/cmdline &"
+	echo Y > "$BLOCKER_PARAM"
+	cat /proc/cmdline >/dev/null &
+	reader=$!
+	loop_until "grep -q klp_blocker_cmdline_proc_show /proc/$reader/stack" ||
+		fail "the reader (pid $reader) is not in klp_blocker_cmdline_proc_show"
+}
+
+# release_reader - let the reader finish
+function release_reader() {
+	log "% echo N > $BLOCKER_PARAM"
+	echo N > "$BLOCKER_PARAM"
+	wait "$reader"
+}
+
+
+start_test "klp blockers of a patch on top of another: the older patch's new code blocks"
+
+run_klp load test_modules/$MOD_BLOCKER.ko --timeout 60
+expect_rc 0
+start_reader
+run_klp load test_modules/$MOD_LIVEPATCH.ko --no-wait
+expect_rc 0
+loop_until 'grep -q "^1$" "$KLP_SYSFS_DIR/$MOD_LIVEPATCH/transition"' ||
+	fail "the transition did not stall"
+run_klp blockers $MOD_LIVEPATCH
+expect_rc 0
+out_has "^$MOD_LIVEPATCH: patching transition, target patch_state 1: [0-9]+ of [0-9]+ tasks remaining$"
+out_has "^pid $reader tid $reader comm [^ ]+ patch_state 0  <- in patched code$"
+out_has "^  \* klp_blocker_cmdline_proc_show\+0x[0-9a-f]+/0x[0-9a-f]+ \[$MOD_BLOCKER\]    <- in the patch module $MOD_BLOCKER, whose version of cmdline_proc_show \(vmlinux\) this patch replaces$"
+release_reader
+run_klp wait $MOD_LIVEPATCH --timeout 60
+expect_rc 0
+[[ "$(cat /proc/cmdline)" == "$MOD_LIVEPATCH: this has been live patched" ]] ||
+	fail "/proc/cmdline is not patched by $MOD_LIVEPATCH"
+run_klp unload $MOD_LIVEPATCH --timeout 60
+expect_rc 0
+pass
+
+
+start_test "klp blockers of an unpatching transition: the patch's own new code blocks"
+
+start_reader
+run_klp disable $MOD_BLOCKER --no-wait
+expect_rc 0
+loop_until 'grep -q "^1$" "$KLP_SYSFS_DIR/$MOD_BLOCKER/transition"' ||
+	fail "the transition did not stall"
+run_klp blockers $MOD_BLOCKER
+expect_rc 0
+out_has "^$MOD_BLOCKER: unpatching transition, target patch_state 0: [0-9]+ of [0-9]+ tasks remaining$"
+out_has "^pid $reader tid $reader comm [^ ]+ patch_state 1  <- in patched code$"
+out_has "^  \* klp_blocker_cmdline_proc_show\+0x[0-9a-f]+/0x[0-9a-f]+ \[$MOD_BLOCKER\]    <- in the patch module $MOD_BLOCKER \(its new code, which unpatching replaces\)$"
+release_reader
+run_klp wait $MOD_BLOCKER --timeout 60
+expect_rc 0
+run_klp unload $MOD_BLOCKER --timeout 60
+expect_rc 0
+[[ ! -e "/sys/module/$MOD_BLOCKER" ]] || fail "$MOD_BLOCKER is still loaded"
+pass
+
 
 start_test "klp info"
 
