@@ -1,41 +1,67 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-//! The redirector (`patch.c`): one ftrace_ops per patched function and its `func_stack`.
+//! The redirector (`patch.c`): the ftrace_ops of the patched functions and their func_stacks.
 //!
-//! A single ftrace_ops is shared between all enabled replacement functions (`klp_func`s) which
-//! have the same `old_func`. This allows the switch between function versions to happen
-//! instantaneously by updating the func_stack list. The winner is the func at the top of the
-//! func_stack (front of the list), chosen by
-//! [`model::func_stack::klp_select_func`](crate::model::func_stack).
+//! Every patched old function has one [`KlpOps`], whose func_stack holds its enabled
+//! replacement functions (`klp_func`s), newest first. The switch between function versions
+//! happens instantaneously by updating the func_stack list. The winner is the func at the top of
+//! the func_stack, chosen by [`model::func_stack::klp_select_func`](crate::model::func_stack).
+//!
+//! Unlike the C core, the old functions first patched together (the funcs of one object) share
+//! one registered `ftrace_ops`, a [`KlpOpsGroup`]: registering and unregistering an ftrace_ops
+//! passes over every ftrace record, allocates or frees a trampoline and waits for RCU-tasks
+//! grace periods, so a patch of a thousand functions pays that once instead of a thousand
+//! times. The handler finds the function's `KlpOps` by its address. A function whose last func
+//! is removed while others of its group stay patched is taken out of the group's filter.
 
 use crate::model::func_stack::{klp_select_func, Selected, StackTop};
 use crate::model::state::KlpTransitionState;
-use crate::objects::{list_is_singular, Entries, Func, Object, Patch};
+use crate::objects::{list_empty, Entries, Func, Object, Patch};
 use crate::statics::Static;
 use crate::{warn_on, warn_on_once, KlpLocked};
-use core::ptr::{addr_of, addr_of_mut};
+use core::ptr::{addr_of, addr_of_mut, null_mut};
 use core::sync::atomic::{fence, Ordering};
-use kernel::alloc::{flags::__GFP_ZERO, flags::GFP_KERNEL, KBox};
+use kernel::alloc::{flags::GFP_KERNEL, KBox, KVVec};
 use kernel::bindings;
 use kernel::error::{code::*, to_result, Result};
 use kernel::ffi::{c_ulong, c_void};
 use kernel::prelude::*;
 
-/// A registered ftrace_ops and the stack of funcs for one old function (`struct klp_ops`).
+/// The stack of funcs for one old function (`struct klp_ops`, whose ftrace_ops its
+/// [`KlpOpsGroup`] holds). The function is patched while the stack is not empty.
 #[repr(C)]
 pub(crate) struct KlpOps {
-    /// Node in the list of all klp_ops.
-    node: bindings::list_head,
     /// The funcs for the old function, newest first: the active func is on top.
     func_stack: bindings::list_head,
-    /// The registered ftrace ops.
-    fops: bindings::ftrace_ops,
+    /// Whether the function is in the filter of its group's ftrace_ops.
+    traced: bool,
 }
 
-/// All klp_ops, changed under `klp_mutex`.
-static KLP_OPS: Static<bindings::list_head> = Static::new(bindings::list_head {
-    next: addr_of!(KLP_OPS) as *mut bindings::list_head,
-    prev: addr_of!(KLP_OPS) as *mut bindings::list_head,
+/// One registered ftrace_ops and the klp_ops of the old functions it traces.
+#[repr(C)]
+struct KlpOpsGroup {
+    /// The registered ftrace ops.
+    fops: bindings::ftrace_ops,
+    /// Node in the list of all groups.
+    node: bindings::list_head,
+    /// The ftrace locations of the functions, ascending; never changed after registration.
+    ips: KVVec<c_ulong>,
+    /// The functions' addresses, `olds[i]` at `ips[i]`, so ascending too; never changed.
+    olds: KVVec<usize>,
+    /// The klp_ops of `ips[i]` is `ops[i]`; the vector is never resized, so entries stay put.
+    ops: KVVec<KlpOps>,
+}
+
+/// An empty list head, to be initialised where it will stay.
+const UNLINKED: bindings::list_head = bindings::list_head {
+    next: null_mut(),
+    prev: null_mut(),
+};
+
+/// All registered groups, changed under `klp_mutex`.
+static KLP_GROUPS: Static<bindings::list_head> = Static::new(bindings::list_head {
+    next: addr_of!(KLP_GROUPS) as *mut bindings::list_head,
+    prev: addr_of!(KLP_GROUPS) as *mut bindings::list_head,
 });
 
 impl KlpOps {
@@ -65,15 +91,35 @@ impl KlpOps {
     }
 }
 
-/// The klp_ops of the old function `old_func`, if it is patched. Needs `klp_mutex`, or a
-/// running transition (which keeps the list unchanged).
+impl KlpOpsGroup {
+    /// The klp_ops of the function at `ip`, if the group has it.
+    ///
+    /// # Safety
+    ///
+    /// `group` is live.
+    #[inline(always)]
+    unsafe fn find(group: *mut Self, ip: c_ulong) -> Option<*mut KlpOps> {
+        // SAFETY: `group` is live (the function's safety requirement); `ips` is never changed
+        // while it is, and `ops` has an entry for each of `ips`.
+        unsafe {
+            let i = (*group).ips.binary_search(&ip).ok()?;
+            Some((*group).ops.as_ptr().add(i).cast_mut())
+        }
+    }
+}
+
+/// The klp_ops of the old function `old_func`, if it is patched: a binary search in each
+/// group. Needs `klp_mutex`, or a running transition (which keeps the groups unchanged).
 pub(crate) fn klp_find_ops(old_func: *mut c_void) -> Option<*mut KlpOps> {
-    // SAFETY: `KLP_OPS` is a list of `KlpOps` linked by `node`, unchanged during the walk (the
-    // caller's requirement); every func_stack on it holds at least one func.
+    // SAFETY: `KLP_GROUPS` is a list of `KlpOpsGroup`s linked by `node`, unchanged during the
+    // walk (the caller's requirement); `olds` is never changed and `ops` has an entry for each.
     unsafe {
-        let mut ops = Entries::<KlpOps>::new(KLP_OPS.get(), core::mem::offset_of!(KlpOps, node));
-        ops.find(|&ops| {
-            Func::from_stack_node((*KlpOps::func_stack(ops)).next).old_func() == old_func
+        let offset = core::mem::offset_of!(KlpOpsGroup, node);
+        let mut groups = Entries::<KlpOpsGroup>::new(KLP_GROUPS.get(), offset);
+        groups.find_map(|group| {
+            let i = (*group).olds.binary_search(&(old_func as usize)).ok()?;
+            let ops = (*group).ops.as_ptr().add(i).cast_mut();
+            (!list_empty(KlpOps::func_stack(ops))).then_some(ops)
         })
     }
 }
@@ -113,17 +159,17 @@ impl Drop for RecursionGuard {
 /// # Safety
 ///
 /// ftrace calls it at the entry of a function that `fops`, the `fops` of a registered
-/// [`KlpOps`], traces, with the function's address `ip`, its caller's `parent_ip` and the
-/// registers `fregs` of the call.
+/// [`KlpOpsGroup`], traces, with the function's ftrace location `ip`, its caller's
+/// `parent_ip` and the registers `fregs` of the call.
 unsafe extern "C" fn klp_ftrace_handler(
     ip: c_ulong,
     parent_ip: c_ulong,
     fops: *mut bindings::ftrace_ops,
     fregs: *mut bindings::ftrace_regs,
 ) {
-    // SAFETY: ftrace calls the handler with the `fops` registered in a live `KlpOps`, so its
-    // container is in the same allocation.
-    let ops = unsafe { kernel::container_of!(fops, KlpOps, fops) }.cast_mut();
+    // SAFETY: ftrace calls the handler with the `fops` registered in a live `KlpOpsGroup`, so
+    // its container is in the same allocation.
+    let group = unsafe { kernel::container_of!(fops, KlpOpsGroup, fops) }.cast_mut();
 
     // SAFETY: Called from ftrace with the traced function's addresses.
     let Some(_recursion) = (unsafe { RecursionGuard::try_lock(ip, parent_ip) }) else {
@@ -131,14 +177,22 @@ unsafe extern "C" fn klp_ftrace_handler(
         return;
     };
 
-    // SAFETY: `ops` is live while registered. The func_stack is changed with RCU list
-    // primitives, and unregistering the ops (which ends before a klp_ops is freed) waits for
+    // SAFETY: The group is live while registered, and ftrace calls the handler only for the
+    // functions of its filter, all in `ips`.
+    let Some(ops) = (unsafe { KlpOpsGroup::find(group, ip) }) else {
+        warn_on_once(true);
+        return;
+    };
+
+    // SAFETY: `ops` is live while its group is registered. The func_stack is changed with RCU
+    // list primitives, and unregistering the group (which ends before it is freed) waits for
     // every handler, so the entries read here stay valid while preemption is disabled.
     let target = unsafe {
         let head = KlpOps::func_stack(ops);
         let first = addr_of!((*head).next).read_volatile();
-        // The stack is never empty while the ops is registered.
-        if warn_on_once(first == head) {
+        // The last func of a function is removed before the function leaves the filter
+        // (klp_release_ops()): meanwhile the original function runs.
+        if first == head {
             return;
         }
         let top = Func::from_stack_node(first);
@@ -212,95 +266,182 @@ const KLP_FTRACE_FLAGS: c_ulong = (bindings::FTRACE_OPS_FL_DYNAMIC
         bindings::FTRACE_OPS_FL_SAVE_REGS as c_ulong
     };
 
-/// Removes `func` from its func_stack, unregistering the ops when it was the last func.
+/// Removes `func` from its func_stack; the function leaves its group in
+/// [`klp_release_ops`], which every caller runs afterwards.
 fn klp_unpatch_func(guard: &KlpLocked, func: Func) {
     if warn_on(!func.patched()) || warn_on(func.old_func().is_null()) {
         return;
     }
-    let Some(ops) = klp_find_ops(func.old_func()) else {
-        warn_on(true);
+    if warn_on(klp_find_ops(func.old_func()).is_none()) {
         return;
-    };
-    // SAFETY: `ops` is live and `func` is on its stack, under `klp_mutex`. Unregistering waits
-    // for every running handler before the ops is freed.
-    unsafe {
-        if list_is_singular(KlpOps::func_stack(ops)) {
-            let ftrace_loc = bindings::ftrace_location(func.old_func() as c_ulong);
-            if warn_on(ftrace_loc == 0) {
-                return;
-            }
-            let fops = addr_of_mut!((*ops).fops);
-            warn_on(bindings::unregister_ftrace_function(fops) != 0);
-            warn_on(bindings::ftrace_set_filter_ip(fops, ftrace_loc, 1, 0) != 0);
-            bindings::list_del_rcu(func.stack_node());
-            bindings::list_del(addr_of_mut!((*ops).node));
-            drop(KBox::from_raw(ops));
-        } else {
-            bindings::list_del_rcu(func.stack_node());
-        }
     }
+    // SAFETY: `func` is on the stack of a live klp_ops, under `klp_mutex`. A handler that
+    // still reads the func is done before the patch is freed (klp_synchronize_transition()).
+    unsafe { bindings::list_del_rcu(func.stack_node()) };
     func.set_patched(guard, false);
 }
 
-/// Registers a new klp_ops for `func`, the first func of its old function.
-fn klp_patch_func_first(func: Func) -> Result {
-    // SAFETY: Only an address is looked up.
-    let ftrace_loc = unsafe { bindings::ftrace_location(func.old_func() as c_ulong) };
-    if ftrace_loc == 0 {
-        pr_err!("failed to find location for function '{}'\n", func.name());
-        return Err(EINVAL);
-    }
-    let ops = KBox::<KlpOps>::new_uninit(GFP_KERNEL | __GFP_ZERO)?;
-    // SAFETY: Zeroed memory is a valid `KlpOps` (empty lists are initialised below, and a zeroed
-    // ftrace_ops is initialised by ftrace on first use).
-    let ops = KBox::into_raw(unsafe { ops.assume_init() });
-    // SAFETY: `ops` is fresh and owned here until linked; everything runs under `klp_mutex`.
+/// Gives the functions without funcs back to ftrace: a group none of whose functions has a
+/// func left is unregistered and freed; from the others, those functions leave the filter.
+fn klp_release_ops(_guard: &KlpLocked) {
+    // SAFETY: The groups and their klp_ops are changed under `klp_mutex`, which the proof
+    // shows held. Unregistering a group waits for every running handler before it is freed;
+    // a function taken out of a filter that stays registered gets no new calls, and its klp_ops
+    // is freed with the group.
     unsafe {
-        let fops = addr_of_mut!((*ops).fops);
-        (*fops).func = Some(klp_ftrace_handler);
-        (*fops).flags = KLP_FTRACE_FLAGS;
-        bindings::list_add(addr_of_mut!((*ops).node), KLP_OPS.get());
-        bindings::INIT_LIST_HEAD(KlpOps::func_stack(ops));
-        bindings::list_add_rcu(func.stack_node(), KlpOps::func_stack(ops));
-
-        let result = to_result(bindings::ftrace_set_filter_ip(fops, ftrace_loc, 0, 0))
-            .inspect_err(|e| {
-                pr_err!(
-                    "failed to set ftrace filter for function '{}' ({})\n",
-                    func.name(),
-                    e.to_errno()
-                )
-            })
-            .and_then(|()| {
-                to_result(bindings::register_ftrace_function(fops)).inspect_err(|e| {
-                    pr_err!(
-                        "failed to register ftrace handler for function '{}' ({})\n",
-                        func.name(),
-                        e.to_errno()
-                    );
-                    bindings::ftrace_set_filter_ip(fops, ftrace_loc, 1, 0);
-                })
-            });
-        if result.is_err() {
-            bindings::list_del_rcu(func.stack_node());
-            bindings::list_del(addr_of_mut!((*ops).node));
-            drop(KBox::from_raw(ops));
+        let groups = Entries::<KlpOpsGroup>::new(
+            KLP_GROUPS.get(),
+            core::mem::offset_of!(KlpOpsGroup, node),
+        );
+        for group in groups {
+            let fops = addr_of_mut!((*group).fops);
+            let ops = (*group).ops.as_mut_ptr();
+            let len = (*group).ops.len();
+            if (0..len).all(|i| list_empty(KlpOps::func_stack(ops.add(i)))) {
+                warn_on(bindings::unregister_ftrace_function(fops) != 0);
+                bindings::ftrace_free_filter(fops);
+                bindings::list_del(addr_of_mut!((*group).node));
+                drop(KBox::from_raw(group));
+                continue;
+            }
+            for i in 0..len {
+                let entry = ops.add(i);
+                if (*entry).traced && list_empty(KlpOps::func_stack(entry)) {
+                    let ip = (*group).ips[i];
+                    warn_on(bindings::ftrace_set_filter_ip(fops, ip, 1, 0) != 0);
+                    (*entry).traced = false;
+                }
+            }
         }
-        result
     }
 }
 
-/// Puts `func` on top of the func_stack of its old function.
-fn klp_patch_func(guard: &KlpLocked, func: Func) -> Result {
-    if warn_on(func.old_func().is_null()) || warn_on(func.patched()) {
-        return Err(EINVAL);
+/// Registers one ftrace_ops for the old functions of `firsts` (their distinct ftrace
+/// locations, ascending with the functions' addresses, and a func of each, none of them
+/// patched yet), each with a new klp_ops whose func_stack holds that func. With `name_it`, a failure is logged with the name
+/// of `firsts[0]`'s function, as the C core does for its one function per ftrace_ops.
+fn klp_register_ops(guard: &KlpLocked, firsts: &[(c_ulong, Func)], name_it: bool) -> Result {
+    let mut ips = KVVec::with_capacity(firsts.len(), GFP_KERNEL)?;
+    let mut olds = KVVec::with_capacity(firsts.len(), GFP_KERNEL)?;
+    let mut ops = KVVec::with_capacity(firsts.len(), GFP_KERNEL)?;
+    for &(ip, func) in firsts {
+        let old = func.old_func() as usize;
+        // Both orders agree, as a function's ftrace location is inside it.
+        if olds.last().is_some_and(|&last| last >= old) {
+            return Err(EINVAL);
+        }
+        ips.push(ip, GFP_KERNEL)?;
+        olds.push(old, GFP_KERNEL)?;
+        let entry = KlpOps {
+            func_stack: UNLINKED,
+            traced: true,
+        };
+        ops.push(entry, GFP_KERNEL)?;
     }
-    match klp_find_ops(func.old_func()) {
-        None => klp_patch_func_first(func)?,
+    // SAFETY: All-zero bytes are a valid ftrace_ops (pointers, integers and locks that ftrace
+    // initialises on first use), which C gets from `kzalloc()`.
+    let fops = unsafe { core::mem::zeroed() };
+    let node = UNLINKED;
+    let group = KlpOpsGroup {
+        fops,
+        node,
+        ips,
+        olds,
+        ops,
+    };
+    let group = KBox::into_raw(KBox::new(group, GFP_KERNEL)?);
+    let failed = |what: &str, e: Error| {
+        if let (true, Some((_, func))) = (name_it, firsts.first()) {
+            let errno = e.to_errno();
+            pr_err!("failed to {what} for function '{}' ({errno})\n", func.name());
+        }
+        e
+    };
+    // SAFETY: `group` is fresh and owned here until linked; its vectors are not resized, so
+    // the list heads stay where they are initialised. Everything runs under `klp_mutex`.
+    unsafe {
+        let fops = addr_of_mut!((*group).fops);
+        (*fops).func = Some(klp_ftrace_handler);
+        (*fops).flags = KLP_FTRACE_FLAGS;
+        let entries = (*group).ops.as_mut_ptr();
+        for (i, &(_, func)) in firsts.iter().enumerate() {
+            let ops = entries.add(i);
+            bindings::INIT_LIST_HEAD(KlpOps::func_stack(ops));
+            bindings::list_add_rcu(func.stack_node(), KlpOps::func_stack(ops));
+        }
+        bindings::list_add(addr_of_mut!((*group).node), KLP_GROUPS.get());
+
+        let (ips, count) = ((*group).ips.as_mut_ptr(), firsts.len() as core::ffi::c_uint);
+        let result = to_result(bindings::ftrace_set_filter_ips(fops, ips, count, 0, 0))
+            .map_err(|e| failed("set ftrace filter", e))
+            .and_then(|()| {
+                to_result(bindings::register_ftrace_function(fops))
+                    .map_err(|e| failed("register ftrace handler", e))
+            });
+        if result.is_err() {
+            bindings::ftrace_free_filter(fops);
+            for &(_, func) in firsts {
+                bindings::list_del_rcu(func.stack_node());
+            }
+            bindings::list_del(addr_of_mut!((*group).node));
+            drop(KBox::from_raw(group));
+            return result;
+        }
+    }
+    for &(_, func) in firsts {
+        func.set_patched(guard, true);
+    }
+    Ok(())
+}
+
+/// Puts every func of `obj` on top of the func_stack of its old function. The functions
+/// patched for the first time share one ftrace_ops; if that fails, because another IPMODIFY
+/// user holds one of them, each is registered alone, which names the one that fails.
+fn klp_patch_object_funcs(guard: &KlpLocked, obj: Object) -> Result {
+    let mut firsts = KVVec::new();
+    for func in obj.funcs_list() {
+        if warn_on(func.old_func().is_null()) || warn_on(func.patched()) {
+            return Err(EINVAL);
+        }
+        if klp_find_ops(func.old_func()).is_none() {
+            // SAFETY: Only an address is looked up.
+            let ftrace_loc = unsafe { bindings::ftrace_location(func.old_func() as c_ulong) };
+            if ftrace_loc == 0 {
+                pr_err!("failed to find location for function '{}'\n", func.name());
+                return Err(EINVAL);
+            }
+            // Two funcs of one function (aliases): the second is stacked below.
+            if !firsts.iter().any(|&(ip, _)| ip == ftrace_loc) {
+                firsts.push((ftrace_loc, func), GFP_KERNEL)?;
+            }
+        }
+    }
+    let batched = firsts.len() > 1 && {
+        firsts.sort_unstable_by_key(|&(ip, _)| ip);
+        klp_register_ops(guard, &firsts, false).is_ok()
+    };
+    if !batched {
+        // In the object's order, as on C, so that the first function that fails is named.
+        for func in obj.funcs_list() {
+            if klp_find_ops(func.old_func()).is_none() {
+                // SAFETY: Only an address is looked up (found above).
+                let ftrace_loc = unsafe { bindings::ftrace_location(func.old_func() as c_ulong) };
+                klp_register_ops(guard, &[(ftrace_loc, func)], true)?;
+            }
+        }
+    }
+    for func in obj.funcs_list() {
+        if func.patched() {
+            continue;
+        }
+        let Some(ops) = klp_find_ops(func.old_func()) else {
+            warn_on(true);
+            return Err(EINVAL);
+        };
         // SAFETY: `ops` is live, `func` is on no stack; under `klp_mutex`.
-        Some(ops) => unsafe { bindings::list_add_rcu(func.stack_node(), KlpOps::func_stack(ops)) },
+        unsafe { bindings::list_add_rcu(func.stack_node(), KlpOps::func_stack(ops)) };
+        func.set_patched(guard, true);
     }
-    func.set_patched(guard, true);
     Ok(())
 }
 
@@ -322,6 +463,7 @@ fn klp_unpatch_object_funcs(guard: &KlpLocked, obj: Object, nops_only: bool) {
 /// Unpatches every func of `obj`.
 pub(crate) fn klp_unpatch_object(guard: &KlpLocked, obj: Object) {
     klp_unpatch_object_funcs(guard, obj, false);
+    klp_release_ops(guard);
 }
 
 /// Patches every func of `obj`; on failure, the ones already patched are unpatched.
@@ -329,11 +471,9 @@ pub(crate) fn klp_patch_object(guard: &KlpLocked, obj: Object) -> Result {
     if warn_on(obj.patched()) {
         return Err(EINVAL);
     }
-    for func in obj.funcs_list() {
-        if let Err(e) = klp_patch_func(guard, func) {
-            klp_unpatch_object(guard, obj);
-            return Err(e);
-        }
+    if let Err(e) = klp_patch_object_funcs(guard, obj) {
+        klp_unpatch_object(guard, obj);
+        return Err(e);
     }
     obj.set_patched(guard, true);
     Ok(())
@@ -346,4 +486,5 @@ pub(crate) fn klp_unpatch_objects(guard: &KlpLocked, patch: Patch, nops_only: bo
             klp_unpatch_object_funcs(guard, obj, nops_only);
         }
     }
+    klp_release_ops(guard);
 }
