@@ -74,7 +74,9 @@ fn klp_build(t: &Tree, diff: &str, extra: &[&str]) -> Run {
         .arg("--build")
         .arg(&t.build)
         .args(extra)
-        .arg(&t.patch)
+        // Relative to klp's working directory, not to the copies that patch works in.
+        .arg("fix.diff")
+        .current_dir(t.patch.parent().unwrap())
         .output()
         .unwrap();
     Run {

@@ -170,8 +170,11 @@ pub fn check_supported(file: &str) -> Result<()> {
 }
 
 /// Applies the diff file to the copies under `dir` (GNU patch, `-p1`, no fuzz: a
-/// hunk whose context differs is refused, an offset is accepted).
+/// hunk whose context differs is refused, an offset is accepted). The diff goes
+/// to patch's stdin, so a relative path to it need not be relative to `dir`.
 pub fn apply(diff: &Path, dir: &Path) -> Result<()> {
+    let input = std::fs::File::open(diff)
+        .map_err(|e| KlpError::io(format!("reading {}", diff.display()), &e))?;
     let out = Command::new("patch")
         .args([
             "-p1",
@@ -183,14 +186,18 @@ pub fn apply(diff: &Path, dir: &Path) -> Result<()> {
         .arg("--reject-file=-")
         .arg("-d")
         .arg(dir)
-        .arg("-i")
-        .arg(diff)
+        .stdin(input)
         .output()
         .map_err(|e| KlpError::io("running patch (GNU patch must be installed)", &e))?;
     if out.status.success() {
         return Ok(());
     }
-    let said = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = said.trim();
     Err(KlpError::error(format!(
         "the diff does not apply to the source tree:\n{said}\n\
          make it against this Linux 6.12 source tree ({DIFF_HINT})"
