@@ -5,7 +5,7 @@ use crate::commands::{self, Ctx, Io};
 use crate::error::{Kind, KlpError, EXIT_CODES};
 use crate::kernel::{FakeKernel, Kernel, LiveKernel};
 use crate::model::Env;
-use crate::{gen, info, install};
+use crate::{build, gen, info, install};
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 use std::ffi::OsString;
@@ -192,6 +192,9 @@ pub enum Command {
         #[command(flatten)]
         wait: WaitArgs,
     },
+    /// Tell which functions a diff against the kernel source changes (--dry-run; the
+    /// patch module generator is not implemented yet)
+    Build(build::BuildArgs),
     /// Print the man page or a shell completion script (see the README to install them)
     Generate {
         #[command(subcommand)]
@@ -284,6 +287,7 @@ pub fn dispatch(ctx: &Ctx, io: &mut Io, cmd: &Command) -> Result<(), KlpError> {
         Command::Wait { patch, wait } => commands::wait(ctx, io, patch, wait.timeout.0),
         Command::Blockers { patch } => commands::blockers(ctx, io, patch),
         Command::Info { module } => info::info(ctx, io, module),
+        Command::Build(args) => build::build(ctx, io, args),
         Command::Generate { target } => gen::generate(io, target),
         Command::Force {
             patch,

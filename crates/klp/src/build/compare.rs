@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Two objects compiled from the original and the patched source, with
+//! `-ffunction-sections -fdata-sections`, compared function by function (and
+//! initialised data object by object).
+//!
+//! A function is its symbol's bytes and the relocations inside them. What
+//! carries no meaning is normalised away: the section a function or object is
+//! in (it is found by its symbol), the `.llvm.NNNN` suffix of local symbols, the
+//! place of a string literal in a merged `.rodata.str*` section (a relocation to
+//! one compares the string), and a relocation's form "section symbol + offset"
+//! (it names the symbol at that offset).
+
+use object::{
+    Object, ObjectSection, ObjectSymbol, RelocationFlags, RelocationKind, RelocationTarget,
+    SectionIndex, SymbolKind,
+};
+use std::collections::BTreeMap;
+
+/// What differs between the original and the patched object.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Changes {
+    /// Functions in both whose code differs.
+    pub changed: Vec<String>,
+    /// Functions only in the patched object.
+    pub new: Vec<String>,
+    /// Functions only in the original object.
+    pub removed: Vec<String>,
+    /// The changed functions that are `__init` (in `.init.text`).
+    pub changed_init: Vec<String>,
+    /// Initialised data objects (`.data*`, `.rodata*`) in both whose bytes differ.
+    pub changed_data: Vec<String>,
+}
+
+/// Compares two relocatable objects (ELF), `old` and `new`.
+pub fn compare(old: &[u8], new: &[u8]) -> Result<Changes, String> {
+    let old = Items::read(old).map_err(|e| format!("the original object: {e}"))?;
+    let new = Items::read(new).map_err(|e| format!("the patched object: {e}"))?;
+    let mut c = Changes::default();
+    for (name, f) in &old.functions {
+        match new.functions.get(name) {
+            None => c.removed.push(name.clone()),
+            Some(g) if g.content != f.content => {
+                c.changed.push(name.clone());
+                if g.init || f.init {
+                    c.changed_init.push(name.clone());
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    c.new = new
+        .functions
+        .keys()
+        .filter(|n| !old.functions.contains_key(*n))
+        .cloned()
+        .collect();
+    c.changed_data = old
+        .data
+        .iter()
+        .filter(|(n, d)| new.data.get(*n).is_some_and(|e| e.content != d.content))
+        .map(|(n, _)| n.clone())
+        .collect();
+    Ok(c)
+}
+
+/// The name a symbol is compared by: ThinLTO's `.llvm.<digits>` suffix, which
+/// promoted local symbols carry and which changes with any change to the
+/// module, removed.
+pub fn normalise(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(i) = rest.find(".llvm.") {
+        let after = &rest[i + ".llvm.".len()..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        let ends = after[digits..].is_empty() || after[digits..].starts_with('.');
+        out.push_str(&rest[..i]);
+        if digits == 0 || !ends {
+            out.push_str(".llvm.");
+        }
+        rest = if digits > 0 && ends {
+            &after[digits..]
+        } else {
+            after
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A relocation, in terms that do not depend on the layout of the object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Reloc {
+    /// From the start of the function or data object.
+    offset: u64,
+    r_type: u32,
+    target: Target,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    /// A symbol (or the symbol at that offset of a section), and the addend from it.
+    Symbol { name: String, addend: i64 },
+    /// A string of a merged string section, and where in it the relocation points.
+    String { text: Vec<u8>, at: i64 },
+    /// A place in a section that holds no symbol there.
+    Section { name: String, addend: i64 },
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Content {
+    bytes: Vec<u8>,
+    relocs: Vec<Reloc>,
+}
+
+struct Item {
+    init: bool,
+    content: Content,
+}
+
+/// The functions and initialised data objects of one object, by name.
+struct Items {
+    functions: BTreeMap<String, Item>,
+    data: BTreeMap<String, Item>,
+}
+
+impl Items {
+    fn read(bytes: &[u8]) -> Result<Items, String> {
+        let file = object::File::parse(bytes).map_err(|e| e.to_string())?;
+        let mut items = Items {
+            functions: BTreeMap::new(),
+            data: BTreeMap::new(),
+        };
+        for sym in file.symbols() {
+            let (Some(index), Ok(name)) = (sym.section_index(), sym.name()) else {
+                continue;
+            };
+            if name.is_empty() {
+                continue;
+            }
+            let section = file.section_by_index(index).map_err(|e| e.to_string())?;
+            let map = match sym.kind() {
+                SymbolKind::Text => &mut items.functions,
+                SymbolKind::Data if is_initialised_data(&section) => &mut items.data,
+                _ => continue,
+            };
+            let item = Item {
+                init: section.name() == Ok(".init.text"),
+                content: content(&file, &section, sym.address(), sym.size())?,
+            };
+            let name = normalise(name);
+            // Two local symbols of one name: told apart by their order.
+            let mut key = name.clone();
+            let mut n = 1;
+            while map.contains_key(&key) {
+                n += 1;
+                key = format!("{name}#{n}");
+            }
+            map.insert(key, item);
+        }
+        Ok(items)
+    }
+}
+
+/// `.data`, `.data.*`, `.rodata`, `.rodata.*`, but not merged strings and
+/// constants (`.rodata.str1.1`, gcc's `.rodata.<fn>.str1.1`, `.rodata.cst16`),
+/// which have no symbols of their own.
+fn is_initialised_data(section: &object::Section) -> bool {
+    let name = section.name().unwrap_or_default();
+    let tail = |prefix: &str| {
+        name.strip_prefix(prefix)
+            .is_some_and(|t| t.is_empty() || t.starts_with('.'))
+    };
+    (tail(".data") || tail(".rodata")) && !is_merged(section, false)
+}
+
+/// A section of merged constants (`SHF_MERGE`), of strings if `strings`.
+fn is_merged(section: &object::Section, strings: bool) -> bool {
+    let object::SectionFlags::Elf { sh_flags, .. } = section.flags() else {
+        return false;
+    };
+    let want = object::elf::SHF_MERGE.0
+        | if strings {
+            object::elf::SHF_STRINGS.0
+        } else {
+            0
+        };
+    sh_flags.0 & want == want
+}
+
+/// The bytes of `[start, start + size)` of a section (to its end if `size` is 0,
+/// as for an assembler label) and the relocations there.
+fn content(
+    file: &object::File,
+    section: &object::Section,
+    start: u64,
+    size: u64,
+) -> Result<Content, String> {
+    let data = section.data().map_err(|e| e.to_string())?;
+    let base = section.address();
+    let from = start.saturating_sub(base) as usize;
+    let to = if size == 0 {
+        data.len()
+    } else {
+        (from + size as usize).min(data.len())
+    };
+    let bytes = data.get(from..to).unwrap_or_default().to_vec();
+    let mut relocs = Vec::new();
+    for (offset, r) in section.relocations() {
+        let at = offset.wrapping_sub(base);
+        if at < from as u64 || at >= to as u64 {
+            continue;
+        }
+        let RelocationFlags::Elf { r_type } = r.flags() else {
+            return Err("not an ELF relocation".into());
+        };
+        let target = match r.target() {
+            RelocationTarget::Symbol(i) => target(file, i, r.addend(), pc_bias(&r))?,
+            other => Target::Section {
+                name: format!("{other:?}"),
+                addend: r.addend(),
+            },
+        };
+        relocs.push(Reloc {
+            offset: at - from as u64,
+            r_type: r_type.0,
+            target,
+        });
+    }
+    relocs.sort_by_key(|r| r.offset);
+    Ok(Content { bytes, relocs })
+}
+
+/// How far before the place it means a PC-relative relocation's addend points:
+/// the field's own size (x86's `lea sym-4(%rip)`).
+fn pc_bias(r: &object::Relocation) -> i64 {
+    match r.kind() {
+        RelocationKind::Relative | RelocationKind::PltRelative => i64::from(r.size() / 8),
+        _ => 0,
+    }
+}
+
+fn target(
+    file: &object::File,
+    index: object::SymbolIndex,
+    addend: i64,
+    bias: i64,
+) -> Result<Target, String> {
+    let sym = file.symbol_by_index(index).map_err(|e| e.to_string())?;
+    let name = sym.name().map_err(|e| e.to_string())?;
+    let named = |name: &str| Target::Symbol {
+        name: normalise(name),
+        addend,
+    };
+    let Some(section) = sym.section_index() else {
+        return Ok(named(name));
+    };
+    let sec = file.section_by_index(section).map_err(|e| e.to_string())?;
+    let place = sym.address() as i64 + addend + bias;
+    if is_merged(&sec, true) {
+        if let Some((text, at)) = string_at(sec.data().unwrap_or_default(), place) {
+            return Ok(Target::String { text, at });
+        }
+    }
+    // An assembler's local label (gcc's `.LC0`) is named by its number, which
+    // counts from the start of the file: it counts as a section symbol.
+    if sym.kind() != SymbolKind::Section && !name.is_empty() && !name.starts_with(".L") {
+        return Ok(named(name));
+    }
+    Ok(match symbol_at(file, section, place) {
+        Some((name, start)) => Target::Symbol {
+            name,
+            addend: addend + sym.address() as i64 - start,
+        },
+        None => Target::Section {
+            name: normalise(sec.name().map_err(|e| e.to_string())?),
+            addend: place - bias,
+        },
+    })
+}
+
+/// The NUL-terminated string of `data` holding offset `place`, and where in it
+/// `place` is.
+fn string_at(data: &[u8], place: i64) -> Option<(Vec<u8>, i64)> {
+    let p = usize::try_from(place).ok().filter(|&p| p < data.len())?;
+    let start = data[..p].iter().rposition(|&b| b == 0).map_or(0, |i| i + 1);
+    let end = data[p..]
+        .iter()
+        .position(|&b| b == 0)
+        .map_or(data.len(), |i| p + i);
+    Some((data[start..end].to_vec(), (p - start) as i64))
+}
+
+/// The named function or data symbol of `section` that covers `place`.
+fn symbol_at(file: &object::File, section: SectionIndex, place: i64) -> Option<(String, i64)> {
+    file.symbols()
+        .filter(|s| s.section_index() == Some(section))
+        .filter(|s| matches!(s.kind(), SymbolKind::Text | SymbolKind::Data))
+        .filter_map(|s| {
+            let start = s.address() as i64;
+            let covers = place >= start && place < start + (s.size() as i64).max(1);
+            let name = s.name().ok().filter(|n| !n.is_empty())?;
+            covers.then(|| (normalise(name), start))
+        })
+        .next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::process::Command;
+
+    /// Compiles C source with the host's `cc`, as `klp build` compiles the kernel's.
+    fn cc(dir: &Path, name: &str, source: &str) -> Vec<u8> {
+        let c = dir.join(format!("{name}.c"));
+        let o = dir.join(format!("{name}.o"));
+        std::fs::write(&c, source).unwrap();
+        let st = Command::new("cc")
+            .args(["-c", "-O2", "-ffunction-sections", "-fdata-sections", "-o"])
+            .arg(&o)
+            .arg(&c)
+            .status()
+            .expect("the host's cc (gcc or clang) runs");
+        assert!(st.success(), "cc failed on {name}.c");
+        std::fs::read(o).unwrap()
+    }
+
+    fn changes(old: &str, new: &str) -> Changes {
+        let d = tempfile::tempdir().unwrap();
+        compare(&cc(d.path(), "old", old), &cc(d.path(), "new", new)).unwrap()
+    }
+
+    const BASE: &str = r#"
+int puts(const char *);
+int counter = 1;
+const int table[3] = { 1, 2, 3 };
+void __attribute__((noinline)) greet(void) { puts("hello"); }
+int __attribute__((noinline)) twice(int x) { counter++; return 2 * x + table[x & 1]; }
+"#;
+
+    #[test]
+    fn identical_sources_have_no_changes() {
+        assert_eq!(changes(BASE, BASE), Changes::default());
+    }
+
+    #[test]
+    fn a_moved_string_literal_and_shifted_lines_change_nothing() {
+        // A new string before "hello" in .rodata.str1.1 moves it; blank lines move
+        // every function down. Only the function that uses the new string changes.
+        let new = r#"
+int puts(const char *);
+
+
+void __attribute__((noinline)) first(void) { puts("abc"); }
+int counter = 1;
+const int table[3] = { 1, 2, 3 };
+
+void __attribute__((noinline)) greet(void) { puts("hello"); }
+
+int __attribute__((noinline)) twice(int x) { counter++; return 2 * x + table[x & 1]; }
+"#;
+        let d = tempfile::tempdir().unwrap();
+        let (old, new) = (cc(d.path(), "old", BASE), cc(d.path(), "new", new));
+        assert_ne!(hello_ref(&old), hello_ref(&new), "the string did not move");
+        let c = compare(&old, &new).unwrap();
+        assert_eq!(c.changed, Vec::<String>::new(), "{c:?}");
+        assert_eq!(c.new, vec!["first"]);
+        assert!(c.removed.is_empty() && c.changed_data.is_empty(), "{c:?}");
+    }
+
+    /// How greet's first relocation, to "hello", names it: the symbol, and the
+    /// place in its section (gcc names it by a label that counts the strings of
+    /// the file, `.LC1`; clang by the section symbol and the string's offset).
+    fn hello_ref(o: &[u8]) -> (String, i64) {
+        let f = object::File::parse(o).unwrap();
+        let text = f.section_by_name(".text.greet").unwrap();
+        let (_, r) = text.relocations().next().unwrap();
+        let RelocationTarget::Symbol(i) = r.target() else {
+            panic!("{r:?}")
+        };
+        let sym = f.symbol_by_index(i).unwrap();
+        (
+            sym.name().unwrap().to_string(),
+            sym.address() as i64 + r.addend(),
+        )
+    }
+
+    #[test]
+    fn a_changed_string_or_body_is_a_changed_function() {
+        let c = changes(BASE, &BASE.replace("\"hello\"", "\"hello, patched\""));
+        assert_eq!(c.changed, vec!["greet"]);
+        let c = changes(BASE, &BASE.replace("2 * x", "3 * x"));
+        assert_eq!(c.changed, vec!["twice"]);
+        assert!(c.new.is_empty() && c.removed.is_empty() && c.changed_init.is_empty());
+    }
+
+    #[test]
+    fn new_and_removed_functions() {
+        let more =
+            format!("{BASE}int __attribute__((noinline)) added(int y) {{ return y ^ 7; }}\n");
+        let c = changes(BASE, &more);
+        assert_eq!(
+            (c.new.clone(), c.changed.clone()),
+            (vec!["added".to_string()], vec![])
+        );
+        let c = changes(&more, BASE);
+        assert_eq!(c.removed, vec!["added"]);
+    }
+
+    #[test]
+    fn changed_initialised_data_is_reported() {
+        let c = changes(BASE, &BASE.replace("counter = 1", "counter = 2"));
+        assert_eq!(c.changed_data, vec!["counter"]);
+        assert!(c.changed.is_empty(), "{c:?}");
+        let c = changes(BASE, &BASE.replace("{ 1, 2, 3 }", "{ 1, 2, 4 }"));
+        assert_eq!(c.changed_data, vec!["table"]);
+    }
+
+    #[test]
+    fn a_changed_init_function_is_marked() {
+        let init = "int puts(const char *);\n\
+            __attribute__((section(\".init.text\"), noinline)) int setup(void) { return puts(\"x\"); }\n";
+        let c = changes(init, &init.replace("\"x\"", "\"y\""));
+        assert_eq!(c.changed, vec!["setup"]);
+        assert_eq!(c.changed_init, vec!["setup"]);
+    }
+
+    #[test]
+    fn llvm_suffixes_are_normalised() {
+        assert_eq!(normalise("foo.llvm.1234567890"), "foo");
+        assert_eq!(normalise("foo.llvm.12.cold"), "foo.cold");
+        assert_eq!(normalise("foo.llvm.x"), "foo.llvm.x");
+        assert_eq!(normalise("foo.llvm."), "foo.llvm.");
+        assert_eq!(normalise("foo.llvm.12abc"), "foo.llvm.12abc");
+        assert_eq!(normalise("foo.isra.0"), "foo.isra.0");
+        assert_eq!(normalise("a.llvm.1.b.llvm.2"), "a.b");
+    }
+
+    #[test]
+    fn strings_are_found_in_merged_sections() {
+        let data = b"one\0two\0three\0";
+        assert_eq!(string_at(data, 4), Some((b"two".to_vec(), 0)));
+        assert_eq!(string_at(data, 0), Some((b"one".to_vec(), 0)));
+        assert_eq!(string_at(data, 10), Some((b"three".to_vec(), 2)));
+        assert_eq!(string_at(data, 14), None);
+        assert_eq!(string_at(data, -4), None);
+    }
+}
