@@ -84,6 +84,26 @@ for f in "$REPO/$st"/test_modules/rust-compile-fail/*.rs; do
 	fi
 done
 
+# 3b. klp build --dry-run against this kernel's build directory: each diff of
+# tools/testing/selftests/livepatch/klp-build/ has a NAME.expect beside it:
+# the exit code, then a line that the report or the refusal must contain.
+step "klp build: dry runs against the kernel build"
+for d in "$REPO/$st"/klp-build/*.diff; do
+	[ -e "$d" ] || continue
+	name=$(basename "$d" .diff)
+	code=$(sed -n 1p "${d%.diff}.expect")
+	expect=$(sed -n 2p "${d%.diff}.expect")
+	out=$KLP_WORK/klp-build-$name.log
+	rc=0
+	"$REPO/target/debug/klp" build --dry-run --src "$KLP_WORK/linux" --build "$KLP_BUILD" \
+		--root "$KLP_ROOT" "$d" >"$out" 2>&1 || rc=$?
+	if [ "$rc" = "$code" ] && grep -qF -- "$expect" "$out"; then
+		tap ok "klp build: $name: $expect"
+	else
+		tap not-ok "klp build: $name: exit $code, $expect" <(echo "exit $rc"; cat "$out")
+	fi
+done
+
 # 4. The livepatch kselftests in the guest: the upstream scripts, then the
 # project's own (the repo's test-*.sh that the pristine tree does not have).
 pristine=$KLP_SRC/linux-source-6.12/$st
