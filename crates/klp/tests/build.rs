@@ -193,6 +193,34 @@ fn changed_data_is_refused() {
 }
 
 #[test]
+fn a_changed_prototype_is_refused() {
+    let t = tree();
+    let diff = "\
+--- a/fs/demo.c
++++ b/fs/demo.c
+@@ -9,6 +9,6 @@ int __attribute__((noinline)) show(void)
+ }
+ 
+-int __attribute__((noinline)) clamp(int x)
++int __attribute__((noinline)) clamp(int x, int y)
+ {
+ \treturn x > limit ? limit : x;
+ }
+";
+    let r = klp_build(&t, diff, &["--dry-run"]);
+    assert_eq!(r.code, 1, "{}", r.err);
+    assert!(
+        r.err.contains(
+            "fs/demo.c: the prototype of clamp changed (int clamp(int) -> int clamp(int, int)); \
+             a live patch cannot change a function's arguments or result"
+        ),
+        "{}",
+        r.err
+    );
+    assert_eq!(r.out, "");
+}
+
+#[test]
 fn what_cannot_be_compared_is_refused_with_what_to_do() {
     let t = tree();
     let header = "--- a/fs/demo.h\n+++ b/fs/demo.h\n@@ -1 +1 @@\n-#define DEMO_GREETING \"hello\"\n+#define DEMO_GREETING \"hi\"\n";

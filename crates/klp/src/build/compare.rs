@@ -29,10 +29,27 @@ pub struct Changes {
     pub changed_init: Vec<String>,
     /// Initialised data objects (`.data*`, `.rodata*`) in both whose bytes differ.
     pub changed_data: Vec<String>,
+    /// Functions in both whose prototypes (from DWARF) differ, changed or not.
+    pub changed_prototypes: Vec<PrototypeChange>,
+}
+
+/// A function whose prototype differs between the original and the patched object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrototypeChange {
+    pub function: String,
+    pub old: String,
+    pub new: String,
 }
 
 /// Compares two relocatable objects (ELF), `old` and `new`.
+///
+/// Function prototypes are compared where both objects have DWARF (`-g`) for
+/// the function; the `.debug_*` sections take no other part.
 pub fn compare(old: &[u8], new: &[u8]) -> Result<Changes, String> {
+    let old_protos =
+        super::dwarf::prototypes(old).map_err(|e| format!("the original object: {e}"))?;
+    let new_protos =
+        super::dwarf::prototypes(new).map_err(|e| format!("the patched object: {e}"))?;
     let old = Items::read(old).map_err(|e| format!("the original object: {e}"))?;
     let new = Items::read(new).map_err(|e| format!("the patched object: {e}"))?;
     let mut c = Changes::default();
@@ -59,6 +76,19 @@ pub fn compare(old: &[u8], new: &[u8]) -> Result<Changes, String> {
         .iter()
         .filter(|(n, d)| new.data.get(*n).is_some_and(|e| e.content != d.content))
         .map(|(n, _)| n.clone())
+        .collect();
+    c.changed_prototypes = old
+        .functions
+        .keys()
+        .filter(|n| new.functions.contains_key(*n))
+        .filter_map(|n| match (old_protos.get(n), new_protos.get(n)) {
+            (Some(a), Some(b)) if a != b => Some(PrototypeChange {
+                function: n.clone(),
+                old: a.clone(),
+                new: b.clone(),
+            }),
+            _ => None,
+        })
         .collect();
     Ok(c)
 }
@@ -310,13 +340,16 @@ mod tests {
     use std::path::Path;
     use std::process::Command;
 
-    /// Compiles C source with the host's `cc`, as `klp build` compiles the kernel's.
+    /// Compiles C source with the host's `cc`, as `klp build` compiles the
+    /// kernel's: with DWARF, which must change no function (every test here
+    /// compares objects that have it: lines that move move only `.debug_line`).
     fn cc(dir: &Path, name: &str, source: &str) -> Vec<u8> {
         let c = dir.join(format!("{name}.c"));
         let o = dir.join(format!("{name}.o"));
         std::fs::write(&c, source).unwrap();
         let st = Command::new("cc")
-            .args(["-c", "-O2", "-ffunction-sections", "-fdata-sections", "-o"])
+            .args(["-c", "-O2", "-ffunction-sections", "-fdata-sections"])
+            .args(["-g", "-gdwarf-5", "-o"])
             .arg(&o)
             .arg(&c)
             .status()
@@ -423,6 +456,87 @@ int __attribute__((noinline)) twice(int x) { counter++; return 2 * x + table[x &
         let c = changes(init, &init.replace("\"x\"", "\"y\""));
         assert_eq!(c.changed, vec!["setup"]);
         assert_eq!(c.changed_init, vec!["setup"]);
+    }
+
+    const SHOW: &str = r#"
+struct seq_file { int fd; };
+struct other_file { int fd; };
+int __attribute__((noinline)) show(struct seq_file *m, int v) { return m->fd + v; }
+"#;
+
+    /// The prototype changes between SHOW and `new`, as `(function, old, new)`.
+    fn prototype_changes(new: &str) -> Vec<(String, String, String)> {
+        changes(SHOW, new)
+            .changed_prototypes
+            .into_iter()
+            .map(|p| (p.function, p.old, p.new))
+            .collect()
+    }
+
+    fn change(old: &str, new: &str) -> Vec<(String, String, String)> {
+        vec![("show".into(), old.into(), new.into())]
+    }
+
+    #[test]
+    fn a_changed_body_with_the_same_prototype_is_only_changed() {
+        let c = changes(SHOW, &SHOW.replace("m->fd + v", "m->fd - v"));
+        assert_eq!(c.changed, vec!["show"]);
+        assert_eq!(c.changed_prototypes, vec![], "{c:?}");
+    }
+
+    #[test]
+    fn a_changed_argument_type_is_a_changed_prototype() {
+        let p = prototype_changes(&SHOW.replace("int v)", "long v)"));
+        // gcc names the base type `long int`, clang `long`.
+        let long = if p.first().is_some_and(|c| c.2.contains("long int")) {
+            "long int"
+        } else {
+            "long"
+        };
+        assert_eq!(
+            p,
+            change(
+                "int show(struct seq_file *, int)",
+                &format!("int show(struct seq_file *, {long})")
+            )
+        );
+    }
+
+    #[test]
+    fn an_added_argument_is_a_changed_prototype() {
+        let p = prototype_changes(&SHOW.replace("int v)", "int v, int w)"));
+        assert_eq!(
+            p,
+            change(
+                "int show(struct seq_file *, int)",
+                "int show(struct seq_file *, int, int)"
+            )
+        );
+    }
+
+    #[test]
+    fn a_renamed_struct_behind_a_pointer_is_a_changed_prototype() {
+        // The same layout, and the same code: only the type's name differs.
+        let new = SHOW.replace("show(struct seq_file *m", "show(struct other_file *m");
+        let c = changes(SHOW, &new);
+        assert_eq!(c.changed, Vec::<String>::new(), "{c:?}");
+        assert_eq!(
+            prototype_changes(&new),
+            change(
+                "int show(struct seq_file *, int)",
+                "int show(struct other_file *, int)"
+            )
+        );
+    }
+
+    #[test]
+    fn renamed_or_top_level_const_parameters_are_the_same_prototype() {
+        let new = SHOW
+            .replace("*m, int v)", "*const file, const int value)")
+            .replace("m->fd + v", "file->fd + value + 1");
+        let c = changes(SHOW, &new);
+        assert_eq!(c.changed, vec!["show"]);
+        assert_eq!(c.changed_prototypes, vec![], "{c:?}");
     }
 
     #[test]

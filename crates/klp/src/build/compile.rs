@@ -7,8 +7,9 @@
 //! the object goes next to it, the dependency file (`-Wp,-MMD,...`) is not written,
 //! and it gets `-ffunction-sections -fdata-sections` (one section per function and
 //! per data object, to compare them one by one), `-iquote` the file's directory in
-//! the source tree (its `#include "..."` headers) and `-ffile-prefix-map=TMP/a/=`
-//! (`__FILE__` reads `fs/proc/cmdline.c`, as in the kernel's build).
+//! the source tree (its `#include "..."` headers), `-ffile-prefix-map=TMP/a/=`
+//! (`__FILE__` reads `fs/proc/cmdline.c`, as in the kernel's build) and, last,
+//! `-g -gdwarf-5` (DWARF, for the functions' prototypes, over any `-g0`).
 //!
 //! When the build directory's commands name the source tree by another path than
 //! `--src` (the kernel was built in a chroot, e.g. rust-klp's toolchain root, where
@@ -235,6 +236,10 @@ fn rewrite(rec: &Recorded, copies: &str, object: &str) -> Vec<String> {
         format!("-ffile-prefix-map={copies}/="),
         "-ffunction-sections".to_string(),
         "-fdata-sections".to_string(),
+        // DWARF, for the prototypes of the functions (after any -g0 of the
+        // recorded flags, which the last -g overrides).
+        "-g".to_string(),
+        "-gdwarf-5".to_string(),
     ]);
     argv
 }
@@ -267,7 +272,7 @@ mod tests {
             "clang -I/klp/linux/include -Ifs/proc -DKBUILD_BASENAME=\"cmdline\" -c \
              -o /tmp/klp-build/b/fs/proc/cmdline.o /tmp/klp-build/b/fs/proc/cmdline.c \
              -iquote /klp/linux/fs/proc -ffile-prefix-map=/tmp/klp-build/b/= \
-             -ffunction-sections -fdata-sections"
+             -ffunction-sections -fdata-sections -g -gdwarf-5"
         );
     }
 

@@ -8,6 +8,7 @@
 mod compare;
 mod compile;
 mod diff;
+mod dwarf;
 mod kbuild;
 mod report;
 

@@ -44,7 +44,14 @@ pub fn refusals(file: &str, c: &Changes) -> Vec<String> {
              (live patches cannot change data; use a shadow variable)"
         )
     });
-    init.chain(data).collect()
+    let prototypes = c.changed_prototypes.iter().map(|p| {
+        format!(
+            "{file}: the prototype of {} changed ({} -> {}); a live patch cannot change a \
+             function's arguments or result",
+            p.function, p.old, p.new
+        )
+    });
+    init.chain(data).chain(prototypes).collect()
 }
 
 #[derive(Serialize)]
