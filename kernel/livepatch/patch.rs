@@ -91,6 +91,22 @@ impl KlpOps {
     }
 }
 
+/// The index of `key` in the ascending `keys`: a binary search without a path to a panic (no
+/// overflow check, no bounds check), for the handler.
+#[inline(always)]
+fn klp_search<T: Ord>(keys: &[T], key: &T) -> Option<usize> {
+    let (mut low, mut high) = (0usize, keys.len());
+    while low < high {
+        let mid = low.wrapping_add(high.wrapping_sub(low) / 2);
+        match keys.get(mid)?.cmp(key) {
+            core::cmp::Ordering::Less => low = mid.wrapping_add(1),
+            core::cmp::Ordering::Greater => high = mid,
+            core::cmp::Ordering::Equal => return Some(mid),
+        }
+    }
+    None
+}
+
 impl KlpOpsGroup {
     /// The klp_ops of the function at `ip`, if the group has it.
     ///
@@ -102,7 +118,7 @@ impl KlpOpsGroup {
         // SAFETY: `group` is live (the function's safety requirement); `ips` is never changed
         // while it is, and `ops` has an entry for each of `ips`.
         unsafe {
-            let i = (*group).ips.binary_search(&ip).ok()?;
+            let i = klp_search(&(*group).ips, &ip)?;
             Some((*group).ops.as_ptr().add(i).cast_mut())
         }
     }
@@ -117,7 +133,7 @@ pub(crate) fn klp_find_ops(old_func: *mut c_void) -> Option<*mut KlpOps> {
         let offset = core::mem::offset_of!(KlpOpsGroup, node);
         let mut groups = Entries::<KlpOpsGroup>::new(KLP_GROUPS.get(), offset);
         groups.find_map(|group| {
-            let i = (*group).olds.binary_search(&(old_func as usize)).ok()?;
+            let i = klp_search(&(*group).olds, &(old_func as usize))?;
             let ops = (*group).ops.as_ptr().add(i).cast_mut();
             (!list_empty(KlpOps::func_stack(ops))).then_some(ops)
         })
