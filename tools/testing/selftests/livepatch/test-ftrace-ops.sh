@@ -10,6 +10,7 @@
 # that order.
 
 . $(dirname $0)/functions.sh
+. $(dirname $0)/expect.sh
 
 MOD_TWO=test_klp_stress_1
 MOD_LIVEPATCH=test_klp_livepatch
@@ -25,25 +26,6 @@ esac
 setup_config
 
 CMDLINE=$(cat /proc/cmdline)
-
-# enabled MOD: the log of load_lp MOD.
-function enabled() {
-	printf '%s\n' "% insmod test_modules/$1.ko" \
-		"livepatch: enabling patch '$1'" \
-		"livepatch: '$1': initializing patching transition" \
-		"livepatch: '$1': starting patching transition" \
-		"livepatch: '$1': completing patching transition" \
-		"livepatch: '$1': patching complete"
-}
-
-# disabled MOD: the log of disable_lp MOD.
-function disabled() {
-	printf '%s\n' "% echo 0 > /sys/kernel/livepatch/$1/enabled" \
-		"livepatch: '$1': initializing unpatching transition" \
-		"livepatch: '$1': starting unpatching transition" \
-		"livepatch: '$1': completing unpatching transition" \
-		"livepatch: '$1': unpatching complete"
-}
 
 # refused MOD FUNC: the log of load_failing_mod MOD when FUNC cannot be traced.
 function refused() {
@@ -100,8 +82,7 @@ check_result "% insmod test_modules/$MOD_HOLDER.ko symbol=$GETPID
 $(refused $MOD_TWO $GETPID)
 % rmmod $MOD_HOLDER
 $(enabled $MOD_TWO)
-$(disabled $MOD_TWO)
-% rmmod $MOD_TWO"
+$(disabled $MOD_TWO)"
 
 
 # - load the patch of two functions, then test_klp_livepatch, which patches
@@ -130,11 +111,8 @@ cmdline_is "$CMDLINE"
 check_result "$(enabled $MOD_TWO)
 $(enabled $MOD_LIVEPATCH)
 $(disabled $MOD_TWO)
-% rmmod $MOD_TWO
 $(enabled $MOD_TWO)
 $(disabled $MOD_TWO)
-% rmmod $MOD_TWO
-$(disabled $MOD_LIVEPATCH)
-% rmmod $MOD_LIVEPATCH"
+$(disabled $MOD_LIVEPATCH)"
 
 exit 0

@@ -7,6 +7,7 @@
 
 . $(dirname $0)/functions.sh
 . $(dirname $0)/snapshot.sh
+. $(dirname $0)/expect.sh
 
 TARGET=test_klp_bad_target
 BASE=test_klp_bad_state_base
@@ -25,25 +26,6 @@ function refuse() {
 	same_snapshot "$mod" "$before"
 	REFUSED=$(printf '%s\n' "% insmod test_modules/$mod.ko" "$@" \
 		"insmod: ERROR: could not insert module test_modules/$mod.ko: $err")
-}
-
-# enabled MOD / disabled MOD: the core's log of load_lp MOD, and of
-# disable_lp MOD then unload_lp MOD.
-function enabled() {
-	printf '%s\n' "% insmod test_modules/$1.ko" \
-		"livepatch: enabling patch '$1'" \
-		"livepatch: '$1': initializing patching transition" \
-		"livepatch: '$1': starting patching transition" \
-		"livepatch: '$1': completing patching transition" \
-		"livepatch: '$1': patching complete"
-}
-function disabled() {
-	printf '%s\n' "% echo 0 > /sys/kernel/livepatch/$1/enabled" \
-		"livepatch: '$1': initializing unpatching transition" \
-		"livepatch: '$1': starting unpatching transition" \
-		"livepatch: '$1': completing unpatching transition" \
-		"livepatch: '$1': unpatching complete" \
-		"% rmmod $1"
 }
 
 # cancelled MOD: the core's lines after a failure within __klp_enable_patch().

@@ -7,6 +7,7 @@
 # shows that patch.  KLP_STRESS_CYCLES cycles (default 10).
 
 . $(dirname $0)/functions.sh
+. $(dirname $0)/expect.sh
 
 MOD1=test_klp_stress_1
 MOD2=test_klp_stress_2
@@ -53,16 +54,6 @@ function cycle() {
 	[[ "$(cat /proc/cmdline)" == "$CMDLINE" ]] ||
 		die "cycle $cycle: /proc/cmdline reads '$(cat /proc/cmdline)' with no patch"
 	unload_lp $MOD3
-}
-
-# enabled MOD [PARAMS]: the log of load_lp MOD PARAMS.
-function enabled() {
-	printf '%s\n' "% insmod test_modules/$1.ko $2" \
-		"livepatch: enabling patch '$1'" \
-		"livepatch: '$1': initializing patching transition" \
-		"livepatch: '$1': starting patching transition" \
-		"livepatch: '$1': completing patching transition" \
-		"livepatch: '$1': patching complete"
 }
 
 
