@@ -18,6 +18,7 @@ pub(crate) fn klp_disable_patch(guard: &KlpLocked, patch: Patch) -> Result {
     if transition::klp_transition_patch().is_some() {
         return Err(EBUSY);
     }
+    patch::klp_direct_leave(guard)?;
     transition::klp_init_transition(guard, patch, KlpTransitionState::Unpatched);
     for obj in patch.objects() {
         if obj.patched() {
@@ -43,6 +44,7 @@ pub(crate) fn klp_enable_patch_locked(guard: &KlpLocked, patch: Patch) -> Result
     if warn_on(patch.enabled()) {
         return Err(EINVAL);
     }
+    patch::klp_direct_leave(guard)?;
     pr_notice!("enabling patch '{}'\n", patch.name());
 
     transition::klp_init_transition(guard, patch, KlpTransitionState::Patched);

@@ -40,6 +40,8 @@ macro_rules! klp_debug {
 pub mod model;
 
 mod callbacks;
+#[cfg(CONFIG_LIVEPATCH_DIRECT)]
+mod direct;
 mod enable;
 pub mod init;
 mod kobjects;

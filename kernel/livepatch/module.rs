@@ -160,5 +160,12 @@ pub unsafe extern "C" fn klp_module_going(module: *mut bindings::module) {
     // Every module must know that klp_module_going() was called.
     // SAFETY: Under `klp_mutex`.
     unsafe { (*module).klp_alive = false };
+    // The module's functions leave their func_stacks, and ftrace forgets them.
+    if patch::klp_direct_leave(&guard).is_err() {
+        pr_err!("failed to give direct calls back to the ftrace handler\n");
+    }
     klp_cleanup_module_patches_limited(&guard, module, None);
+    if transition::klp_transition_patch().is_none() {
+        patch::klp_direct_enter(&guard);
+    }
 }

@@ -35,6 +35,8 @@ pub(crate) struct KlpOps {
     func_stack: bindings::list_head,
     /// Whether the function is in the filter of its group's ftrace_ops.
     traced: bool,
+    /// Whether the function's ftrace location calls the direct trampoline (`direct.rs`).
+    direct: bool,
 }
 
 /// One registered ftrace_ops and the klp_ops of the old functions it traces.
@@ -50,6 +52,8 @@ struct KlpOpsGroup {
     olds: KVVec<usize>,
     /// The klp_ops of `ips[i]` is `ops[i]`; the vector is never resized, so entries stay put.
     ops: KVVec<KlpOps>,
+    /// Whether `fops` is registered: it is not while all its functions are direct.
+    registered: bool,
 }
 
 /// An empty list head, to be initialised where it will stay.
@@ -313,8 +317,9 @@ fn klp_release_ops(_guard: &KlpLocked) {
             let fops = addr_of_mut!((*group).fops);
             let ops = (*group).ops.as_mut_ptr();
             let len = (*group).ops.len();
+            warn_on((0..len).any(|i| (*ops.add(i)).direct));
             if (0..len).all(|i| list_empty(KlpOps::func_stack(ops.add(i)))) {
-                warn_on(bindings::unregister_ftrace_function(fops) != 0);
+                warn_on((*group).registered && bindings::unregister_ftrace_function(fops) != 0);
                 bindings::ftrace_free_filter(fops);
                 bindings::list_del(addr_of_mut!((*group).node));
                 drop(KBox::from_raw(group));
@@ -351,6 +356,7 @@ fn klp_register_ops(guard: &KlpLocked, firsts: &[(c_ulong, Func)], name_it: bool
         let entry = KlpOps {
             func_stack: UNLINKED,
             traced: true,
+            direct: false,
         };
         ops.push(entry, GFP_KERNEL)?;
     }
@@ -364,6 +370,7 @@ fn klp_register_ops(guard: &KlpLocked, firsts: &[(c_ulong, Func)], name_it: bool
         ips,
         olds,
         ops,
+        registered: true,
     };
     let group = KBox::into_raw(KBox::new(group, GFP_KERNEL)?);
     let failed = |what: &str, e: Error| {
@@ -503,4 +510,134 @@ pub(crate) fn klp_unpatch_objects(guard: &KlpLocked, patch: Patch, nops_only: bo
         }
     }
     klp_release_ops(guard);
+}
+
+/// Moves the settled patched functions to direct calls (`direct.rs`), once a transition is
+/// complete or a module's objects are patched: each function with a func on its stack that is
+/// in no transition and not a nop, and that no other direct user has. A group all of whose
+/// functions go direct is unregistered; from the others, they leave the filter. Does nothing
+/// when some functions are direct already, or on error: the functions then stay on the
+/// handler, which is always correct. The caller makes sure that no transition runs.
+#[cfg(CONFIG_LIVEPATCH_DIRECT)]
+pub(crate) fn klp_direct_enter(guard: &KlpLocked) {
+    use crate::direct::{klp_direct_active, klp_direct_register, klp_direct_taken};
+    if klp_direct_active(guard) {
+        return;
+    }
+    let mut entries = KVVec::new();
+    // SAFETY: The groups, their klp_ops and func_stacks are changed under `klp_mutex`, which
+    // the token shows held, and no transition runs.
+    unsafe {
+        let offset = core::mem::offset_of!(KlpOpsGroup, node);
+        for group in Entries::<KlpOpsGroup>::new(KLP_GROUPS.get(), offset) {
+            if !(*group).registered {
+                continue;
+            }
+            for (i, &ip) in (*group).ips.iter().enumerate() {
+                let entry = (*group).ops.as_mut_ptr().add(i);
+                let head = KlpOps::func_stack(entry);
+                if !(*entry).traced || list_empty(head) || klp_direct_taken(guard, ip) {
+                    continue;
+                }
+                let top = Func::from_stack_node((*head).next);
+                if top.transition() || top.nop() {
+                    continue;
+                }
+                if entries.push((ip, top.new_func() as c_ulong), GFP_KERNEL).is_err() {
+                    return;
+                }
+                (*entry).direct = true;
+            }
+        }
+    }
+    let registered = klp_direct_register(guard, &entries);
+    // SAFETY: As above; a group leaves ftrace only once its direct functions call the
+    // trampoline, which follows the handler's choice meanwhile.
+    unsafe {
+        let offset = core::mem::offset_of!(KlpOpsGroup, node);
+        for group in Entries::<KlpOpsGroup>::new(KLP_GROUPS.get(), offset) {
+            let fops = addr_of_mut!((*group).fops);
+            let ops = (*group).ops.as_mut_ptr();
+            let len = (*group).ops.len();
+            if registered.is_err() {
+                (0..len).for_each(|i| (*ops.add(i)).direct = false);
+                continue;
+            }
+            let direct = |i: usize| (*ops.add(i)).direct;
+            if !(0..len).any(direct) {
+                continue;
+            }
+            if (0..len).all(|i| direct(i) || !(*ops.add(i)).traced) {
+                if bindings::unregister_ftrace_function(fops) == 0 {
+                    (*group).registered = false;
+                    (0..len).for_each(|i| (*ops.add(i)).traced = false);
+                }
+                continue;
+            }
+            for i in (0..len).filter(|&i| direct(i)) {
+                let ip = (*group).ips[i];
+                if bindings::ftrace_set_filter_ip(fops, ip, 1, 0) == 0 {
+                    (*ops.add(i)).traced = false;
+                }
+            }
+        }
+    }
+}
+
+/// Gives every direct function back to the handler, before a transition or a change of a
+/// func_stack: the group of each is registered again, or its filter takes it back, before the
+/// direct calls end. On error the direct calls stay, and so does what the handler got back.
+#[cfg(CONFIG_LIVEPATCH_DIRECT)]
+pub(crate) fn klp_direct_leave(guard: &KlpLocked) -> Result {
+    use crate::direct::{klp_direct_active, klp_direct_restoring, klp_direct_unregister};
+    if !klp_direct_active(guard) {
+        return Ok(());
+    }
+    // SAFETY: The groups and their klp_ops are changed under `klp_mutex`, which the token
+    // shows held. A registered group's filter takes the functions back before they leave the
+    // direct ops, so that a call always finds one of them.
+    unsafe {
+        let offset = core::mem::offset_of!(KlpOpsGroup, node);
+        for group in Entries::<KlpOpsGroup>::new(KLP_GROUPS.get(), offset) {
+            let fops = addr_of_mut!((*group).fops);
+            let ops = (*group).ops.as_mut_ptr();
+            let mut back = KVVec::new();
+            for (i, &ip) in (*group).ips.iter().enumerate() {
+                if (*ops.add(i)).direct && !(*ops.add(i)).traced {
+                    back.push(ip, GFP_KERNEL)?;
+                }
+            }
+            if back.is_empty() {
+                continue;
+            }
+            let count = back.len() as core::ffi::c_uint;
+            let reset = !(*group).registered as core::ffi::c_int;
+            to_result(bindings::ftrace_set_filter_ips(fops, back.as_mut_ptr(), count, 0, reset))?;
+            if !(*group).registered {
+                let register = || bindings::register_ftrace_function(fops);
+                to_result(klp_direct_restoring(guard, register))?;
+                (*group).registered = true;
+            }
+            for i in 0..(*group).ops.len() {
+                let entry = ops.add(i);
+                (*entry).traced |= (*entry).direct;
+            }
+        }
+        klp_direct_unregister(guard);
+        for group in Entries::<KlpOpsGroup>::new(KLP_GROUPS.get(), offset) {
+            let ops = (*group).ops.as_mut_ptr();
+            (0..(*group).ops.len()).for_each(|i| (*ops.add(i)).direct = false);
+        }
+    }
+    Ok(())
+}
+
+/// Without direct calls, every patched function stays on the handler.
+#[cfg(not(CONFIG_LIVEPATCH_DIRECT))]
+pub(crate) fn klp_direct_enter(_guard: &KlpLocked) {}
+
+/// Without direct calls, there is nothing to give back.
+#[cfg(not(CONFIG_LIVEPATCH_DIRECT))]
+pub(crate) fn klp_direct_leave(_guard: &KlpLocked) -> Result {
+    Ok(())
 }

@@ -208,6 +208,7 @@ fn klp_complete_transition(guard: &KlpLocked) {
 
     set_klp_target_state(Idle);
     KLP_TRANSITION_PATCH.store(null_mut(), Ordering::Relaxed);
+    crate::patch::klp_direct_enter(guard);
 }
 
 /// Cancels a patching transition that was initialised but not started (the error path of
