@@ -481,7 +481,12 @@ mod tests {
         let mut o = Out::new();
         o.run("", |io| wait(&c, io, "lp", Some(Duration::from_secs(1))))
             .unwrap();
-        assert!(o.out().starts_with("lp: disabled; the kernel freed the patch"), "{}", o.out());
+        assert!(
+            o.out()
+                .starts_with("lp: disabled; the kernel freed the patch"),
+            "{}",
+            o.out()
+        );
         // A name that is neither a patch nor a livepatch module stays unknown.
         let e = Out::new()
             .run("", |io| wait(&c, io, "nope", Some(Duration::from_secs(1))))
