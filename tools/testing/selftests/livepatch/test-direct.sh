@@ -7,13 +7,17 @@
 # direct function has the line "direct-->klp_direct_tramp" under its own.
 # The log is the core's usual one; a kernel without the trampoline (the C
 # core) skips the script.  test_klp_stress_1 patches cmdline_proc_show() and
-# getpid.
+# getpid; test_klp_callbacks_demo patches busymod_work_func() of
+# test_klp_callbacks_busy, which with block_transition=Y stays on the stack
+# of its worker, so that the patching transition cannot complete.
 
 . $(dirname $0)/functions.sh
 . $(dirname $0)/expect.sh
 
 MOD_LIVEPATCH=test_klp_livepatch
 MOD_TWO=test_klp_stress_1
+MOD_CALLBACKS=test_klp_callbacks_demo
+MOD_BUSY=test_klp_callbacks_busy
 case $(uname -m) in
 x86_64) GETPID=__x64_sys_getpid ;;
 *) GETPID=sys_getpid ;;
@@ -101,6 +105,55 @@ unload_lp $MOD_LIVEPATCH
 check_result "$(enabled $MOD_LIVEPATCH)
 $(enabled $MOD_TWO)
 $(disabled $MOD_TWO)
+$(disabled $MOD_LIVEPATCH)"
+
+
+# - with cmdline_proc_show direct, start a transition of another patch that
+#   cannot complete (busymod_work_func stays on its worker's stack): while it
+#   runs, cmdline_proc_show is back on the handler, and so is the function of
+#   the transition
+# - reverse it: once the unpatching is complete, cmdline_proc_show is direct
+#   again and busymod_work_func is the module's own
+start_test "direct redirector: a transition runs every patched function on the handler"
+
+load_lp $MOD_LIVEPATCH
+redirect_is cmdline_proc_show direct
+load_mod $MOD_BUSY block_transition=Y
+load_lp_nowait $MOD_CALLBACKS
+loop_until 'grep -q '^1$' /sys/kernel/livepatch/$MOD_CALLBACKS/transition' ||
+	die "failed to stall transition"
+redirect_is cmdline_proc_show traced
+redirect_is busymod_work_func traced
+disable_lp $MOD_CALLBACKS
+redirect_is cmdline_proc_show direct
+redirect_is busymod_work_func none
+cmdline_is "$MOD_LIVEPATCH: this has been live patched"
+unload_lp $MOD_CALLBACKS
+unload_mod $MOD_BUSY
+disable_lp $MOD_LIVEPATCH
+unload_lp $MOD_LIVEPATCH
+
+check_result "$(enabled $MOD_LIVEPATCH)
+% insmod test_modules/$MOD_BUSY.ko block_transition=Y
+$MOD_BUSY: ${MOD_BUSY}_init
+$MOD_BUSY: busymod_work_func enter
+% insmod test_modules/$MOD_CALLBACKS.ko
+livepatch: enabling patch '$MOD_CALLBACKS'
+livepatch: '$MOD_CALLBACKS': initializing patching transition
+$MOD_CALLBACKS: pre_patch_callback: vmlinux
+$MOD_CALLBACKS: pre_patch_callback: $MOD_BUSY -> [MODULE_STATE_LIVE] Normal state
+livepatch: '$MOD_CALLBACKS': starting patching transition
+% echo 0 > /sys/kernel/livepatch/$MOD_CALLBACKS/enabled
+livepatch: '$MOD_CALLBACKS': reversing transition from patching to unpatching
+livepatch: '$MOD_CALLBACKS': starting unpatching transition
+livepatch: '$MOD_CALLBACKS': completing unpatching transition
+$MOD_CALLBACKS: post_unpatch_callback: vmlinux
+$MOD_CALLBACKS: post_unpatch_callback: $MOD_BUSY -> [MODULE_STATE_LIVE] Normal state
+livepatch: '$MOD_CALLBACKS': unpatching complete
+% rmmod $MOD_CALLBACKS
+% rmmod $MOD_BUSY
+$MOD_BUSY: busymod_work_func exit
+$MOD_BUSY: ${MOD_BUSY}_exit
 $(disabled $MOD_LIVEPATCH)"
 
 exit 0
