@@ -127,7 +127,8 @@ fn table_publish(_guard: &KlpLocked, table: *mut c_ulong) {
     }
 }
 
-/// A table of `(key, target)` pairs, keys distinct and not 0, at most half full.
+/// A table of the `(ftrace location, target)` pairs, keyed by the location's return address
+/// (`location + MCOUNT_INSN_SIZE`, never 0), locations distinct, at most half full.
 fn table_new(entries: &[(c_ulong, c_ulong)]) -> Result<*mut c_ulong> {
     let slots = entries
         .len()
@@ -140,7 +141,8 @@ fn table_new(entries: &[(c_ulong, c_ulong)]) -> Result<*mut c_ulong> {
     let mask = ((slots - 1) << 4) as c_ulong;
     table[0] = mask;
     table[1] = words as c_ulong;
-    for &(key, target) in entries {
+    for &(ip, target) in entries {
+        let key = ip + bindings::MCOUNT_INSN_SIZE as c_ulong;
         let mut offset = key & mask;
         loop {
             let slot = HEADER + (offset as usize >> 3);
@@ -162,13 +164,11 @@ pub(crate) fn klp_direct_register(guard: &KlpLocked, entries: &[(c_ulong, c_ulon
     if warn_on(klp_direct_active(guard)) || entries.is_empty() {
         return Err(EINVAL);
     }
-    let mut keyed = KVec::with_capacity(entries.len(), GFP_KERNEL)?;
     let mut ips = KVec::with_capacity(entries.len(), GFP_KERNEL)?;
-    for &(ip, target) in entries {
-        keyed.push((ip + bindings::MCOUNT_INSN_SIZE as c_ulong, target), GFP_KERNEL)?;
+    for &(ip, _) in entries {
         ips.push(ip, GFP_KERNEL)?;
     }
-    let table = table_new(&keyed)?;
+    let table = table_new(entries)?;
     table_publish(guard, table);
     let fops = DIRECT_OPS.get();
     // SAFETY: `DIRECT_OPS` is not registered (checked above) and is changed only under

@@ -128,15 +128,25 @@ impl KlpOpsGroup {
     }
 }
 
+/// The registered groups.
+///
+/// # Safety
+///
+/// The caller holds `klp_mutex`, or a transition runs (which keeps the groups unchanged), for
+/// the whole walk, during which only the current group may be unlinked.
+unsafe fn klp_groups() -> Entries<KlpOpsGroup> {
+    // SAFETY: `KLP_GROUPS` is a list of `KlpOpsGroup`s linked by `node`, unchanged but for the
+    // current group during the walk (the function's safety requirement).
+    unsafe { Entries::new(KLP_GROUPS.get(), core::mem::offset_of!(KlpOpsGroup, node)) }
+}
+
 /// The klp_ops of the old function `old_func`, if it is patched: a binary search in each
 /// group. Needs `klp_mutex`, or a running transition (which keeps the groups unchanged).
 pub(crate) fn klp_find_ops(old_func: *mut c_void) -> Option<*mut KlpOps> {
-    // SAFETY: `KLP_GROUPS` is a list of `KlpOpsGroup`s linked by `node`, unchanged during the
-    // walk (the caller's requirement); `olds` is never changed and `ops` has an entry for each.
+    // SAFETY: The groups are unchanged during the walk (the caller's requirement); `olds` is
+    // never changed and `ops` has an entry for each.
     unsafe {
-        let offset = core::mem::offset_of!(KlpOpsGroup, node);
-        let mut groups = Entries::<KlpOpsGroup>::new(KLP_GROUPS.get(), offset);
-        groups.find_map(|group| {
+        klp_groups().find_map(|group| {
             let i = klp_search(&(*group).olds, &(old_func as usize))?;
             let ops = (*group).ops.as_ptr().add(i).cast_mut();
             (!list_empty(KlpOps::func_stack(ops))).then_some(ops)
@@ -309,11 +319,7 @@ fn klp_release_ops(_guard: &KlpLocked) {
     // a function taken out of a filter that stays registered gets no new calls, and its klp_ops
     // is freed with the group.
     unsafe {
-        let groups = Entries::<KlpOpsGroup>::new(
-            KLP_GROUPS.get(),
-            core::mem::offset_of!(KlpOpsGroup, node),
-        );
-        for group in groups {
+        for group in klp_groups() {
             let fops = addr_of_mut!((*group).fops);
             let ops = (*group).ops.as_mut_ptr();
             let len = (*group).ops.len();
@@ -525,11 +531,11 @@ pub(crate) fn klp_direct_enter(guard: &KlpLocked) {
         return;
     }
     let mut entries = KVVec::new();
+    let mut collected = Ok(());
     // SAFETY: The groups, their klp_ops and func_stacks are changed under `klp_mutex`, which
     // the token shows held, and no transition runs.
     unsafe {
-        let offset = core::mem::offset_of!(KlpOpsGroup, node);
-        for group in Entries::<KlpOpsGroup>::new(KLP_GROUPS.get(), offset) {
+        for group in klp_groups() {
             if !(*group).registered {
                 continue;
             }
@@ -540,22 +546,25 @@ pub(crate) fn klp_direct_enter(guard: &KlpLocked) {
                     continue;
                 }
                 let top = Func::from_stack_node((*head).next);
-                if top.transition() || top.nop() {
+                if top.transition() || top.nop() || collected.is_err() {
                     continue;
                 }
-                if entries.push((ip, top.new_func() as c_ulong), GFP_KERNEL).is_err() {
-                    return;
-                }
-                (*entry).direct = true;
+                collected = entries.push((ip, top.new_func() as c_ulong), GFP_KERNEL);
+                (*entry).direct = collected.is_ok();
             }
         }
     }
-    let registered = klp_direct_register(guard, &entries);
+    if collected.is_ok() && entries.is_empty() {
+        return;
+    }
+    // On error, the loop below takes the marks back.
+    let registered = collected
+        .map_err(Error::from)
+        .and_then(|()| klp_direct_register(guard, &entries));
     // SAFETY: As above; a group leaves ftrace only once its direct functions call the
     // trampoline, which follows the handler's choice meanwhile.
     unsafe {
-        let offset = core::mem::offset_of!(KlpOpsGroup, node);
-        for group in Entries::<KlpOpsGroup>::new(KLP_GROUPS.get(), offset) {
+        for group in klp_groups() {
             let fops = addr_of_mut!((*group).fops);
             let ops = (*group).ops.as_mut_ptr();
             let len = (*group).ops.len();
@@ -597,8 +606,7 @@ pub(crate) fn klp_direct_leave(guard: &KlpLocked) -> Result {
     // shows held. A registered group's filter takes the functions back before they leave the
     // direct ops, so that a call always finds one of them.
     unsafe {
-        let offset = core::mem::offset_of!(KlpOpsGroup, node);
-        for group in Entries::<KlpOpsGroup>::new(KLP_GROUPS.get(), offset) {
+        for group in klp_groups() {
             let fops = addr_of_mut!((*group).fops);
             let ops = (*group).ops.as_mut_ptr();
             let mut back = KVVec::new();
@@ -624,7 +632,7 @@ pub(crate) fn klp_direct_leave(guard: &KlpLocked) -> Result {
             }
         }
         klp_direct_unregister(guard);
-        for group in Entries::<KlpOpsGroup>::new(KLP_GROUPS.get(), offset) {
+        for group in klp_groups() {
             let ops = (*group).ops.as_mut_ptr();
             (0..(*group).ops.len()).for_each(|i| (*ops.add(i)).direct = false);
         }

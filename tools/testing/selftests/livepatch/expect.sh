@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The core's log of the usual steps, as check_result expects it, for the
-# project's scripts.  Sourced after functions.sh.
+# The core's log of the usual steps, as check_result expects it, and the
+# checks the project's scripts share.  Sourced after functions.sh.
 
 # enabled MOD [PARAMS]: the log of load_lp MOD PARAMS.
 function enabled() {
@@ -22,4 +22,10 @@ function disabled() {
 		"livepatch: '$1': completing unpatching transition" \
 		"livepatch: '$1': unpatching complete" \
 		"% rmmod $1"
+}
+
+# cmdline_is TEXT: /proc/cmdline reads TEXT.
+function cmdline_is() {
+	[[ "$(cat /proc/cmdline)" == "$1" ]] ||
+		die "/proc/cmdline reads '$(cat /proc/cmdline)', not '$1'"
 }

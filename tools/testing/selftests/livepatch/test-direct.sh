@@ -33,12 +33,6 @@ setup_config
 
 CMDLINE=$(cat /proc/cmdline)
 
-# cmdline_is TEXT: /proc/cmdline reads TEXT.
-function cmdline_is() {
-	[[ "$(cat /proc/cmdline)" == "$1" ]] ||
-		die "/proc/cmdline reads '$(cat /proc/cmdline)', not '$1'"
-}
-
 # redirect_of FUNC: "direct" if FUNC's ftrace location calls the trampoline,
 # "traced" if ftrace calls something else for it, "none" if nothing.
 # enabled_functions names a function by any of its aliases (__x64_sys_getpid

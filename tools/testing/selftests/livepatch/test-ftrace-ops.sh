@@ -41,12 +41,6 @@ function refused() {
 		"insmod: ERROR: could not insert module test_modules/$1.ko: Device or resource busy"
 }
 
-# cmdline_is TEXT: /proc/cmdline reads TEXT.
-function cmdline_is() {
-	[[ "$(cat /proc/cmdline)" == "$1" ]] ||
-		die "/proc/cmdline reads '$(cat /proc/cmdline)', not '$1'"
-}
-
 
 # - with ftrace_enabled off, no ftrace_ops registers: a patch of two functions
 #   is refused, and the log names its first function, as the C core's does
