@@ -5,7 +5,7 @@
 
 use crate::model::state::KlpTransitionState;
 use crate::objects::Patch;
-use crate::{callbacks, patch, transition, warn_on, KlpLocked};
+use crate::{callbacks, jump, patch, transition, warn_on, KlpLocked};
 use core::sync::atomic::{fence, Ordering};
 use kernel::error::{code::*, Result};
 use kernel::prelude::*;
@@ -18,6 +18,8 @@ pub(crate) fn klp_disable_patch(guard: &KlpLocked, patch: Patch) -> Result {
     if transition::klp_transition_patch().is_some() {
         return Err(EBUSY);
     }
+    // The jumps switch at once, for every task: before anything else, as they may refuse.
+    patch::klp_jump_update(guard, None, Some(patch), true)?;
     patch::klp_direct_leave(guard)?;
     transition::klp_init_transition(guard, patch, KlpTransitionState::Unpatched);
     for obj in patch.objects() {
@@ -52,6 +54,7 @@ pub(crate) fn klp_enable_patch_locked(guard: &KlpLocked, patch: Patch) -> Result
     // of klp_patch_object(): the handler sees func->transition before the new funcs.
     fence(Ordering::Release);
 
+    let jump = jump::klp_jump_allowed(guard, patch);
     let result = patch
         .objects()
         .filter(|obj| obj.is_loaded())
@@ -62,10 +65,12 @@ pub(crate) fn klp_enable_patch_locked(guard: &KlpLocked, patch: Patch) -> Result
                     obj.display_name()
                 );
             })?;
-            patch::klp_patch_object(guard, obj).inspect_err(|_| {
+            patch::klp_patch_object(guard, obj, jump).inspect_err(|_| {
                 pr_warn!("failed to patch object '{}'\n", obj.display_name());
             })
-        });
+        })
+        // The jumps switch at once, for every task, once no task runs the functions.
+        .and_then(|()| patch::klp_jump_update(guard, Some(KlpTransitionState::Patched), None, true));
     if let Err(e) = result {
         pr_warn!("failed to enable patch '{}'\n", patch.name());
         transition::klp_cancel_transition(guard);

@@ -9,6 +9,7 @@
 #include <linux/export.h>
 #include <linux/moduleloader.h>
 #include <linux/livepatch.h>
+#include <linux/livepatch_jump.h>
 #include <linux/livepatch_sched.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -23,6 +24,7 @@ LIST_HEAD(klp_patches);
 DEFINE_SPINLOCK(klp_shadow_lock);
 
 EXPORT_SYMBOL_GPL(klp_enable_patch);
+EXPORT_SYMBOL_GPL(klp_enable_patch_jump);
 
 EXPORT_SYMBOL_GPL(klp_shadow_get);
 EXPORT_SYMBOL_GPL(klp_shadow_alloc);

@@ -350,6 +350,31 @@ fn is_livepatch_module(module: *mut bindings::module) -> bool {
 /// is removed.
 #[no_mangle]
 pub unsafe extern "C" fn klp_enable_patch(patch: *mut bindings::klp_patch) -> c_int {
+    // SAFETY: The function's safety requirement.
+    unsafe { klp_enable_patch_mode(patch, false) }
+}
+
+/// `klp_enable_patch()` for a patch that may also replace functions without an ftrace
+/// location (Rust functions, C functions built without `__fentry__`): those are redirected
+/// by a jump written at their entry, switched for all tasks at once under `stop_machine()`
+/// when no task runs them (`jump.rs`). The other functions are patched as by
+/// `klp_enable_patch()`. Declared in `<linux/livepatch_jump.h>`.
+///
+/// # Safety
+///
+/// As for [`klp_enable_patch`].
+#[no_mangle]
+pub unsafe extern "C" fn klp_enable_patch_jump(patch: *mut bindings::klp_patch) -> c_int {
+    // SAFETY: The function's safety requirement.
+    unsafe { klp_enable_patch_mode(patch, true) }
+}
+
+/// `klp_enable_patch()`, with jumps allowed or not.
+///
+/// # Safety
+///
+/// As for [`klp_enable_patch`].
+unsafe fn klp_enable_patch_mode(patch: *mut bindings::klp_patch, jump: bool) -> c_int {
     // SAFETY: The function's safety requirement: the patch module's own data.
     let Some(patch) = (unsafe { Patch::from_raw(patch) }) else {
         return EINVAL.to_errno();
@@ -389,12 +414,14 @@ pub unsafe extern "C" fn klp_enable_patch(patch: *mut bindings::klp_patch) -> c_
     }
 
     klp_init_patch_early(&guard, patch);
-    let result =
-        klp_init_patch(&guard, patch).and_then(|()| enable::klp_enable_patch_locked(&guard, patch));
+    let allowed = if jump { crate::jump::klp_jump_allow(&guard, patch) } else { Ok(()) };
+    let result = allowed
+        .and_then(|()| klp_init_patch(&guard, patch))
+        .and_then(|()| enable::klp_enable_patch_locked(&guard, patch));
     match result {
         Ok(()) => 0,
         Err(e) => {
-            klp_free_patch_start(patch);
+            klp_free_patch_start(&guard, patch);
             drop(guard);
             klp_free_patch_finish(patch);
             e.to_errno()

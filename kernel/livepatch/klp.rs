@@ -44,6 +44,7 @@ mod callbacks;
 mod direct;
 mod enable;
 pub mod init;
+mod jump;
 mod kobjects;
 mod lifecycle;
 mod lock;

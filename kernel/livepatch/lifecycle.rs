@@ -102,7 +102,8 @@ pub(crate) fn klp_discard_nops(guard: &KlpLocked, new_patch: Patch) {
 
 /// The part of freeing a patch that is done under `klp_mutex`; [`klp_free_patch_finish`]
 /// completes it outside.
-pub(crate) fn klp_free_patch_start(patch: Patch) {
+pub(crate) fn klp_free_patch_start(guard: &KlpLocked, patch: Patch) {
+    crate::jump::klp_jump_forget(guard, patch);
     // SAFETY: `list` is initialised (`klp_init_patch_early()`); an unlinked patch's list is
     // empty, a linked one is on `klp_patches`, under `klp_mutex`.
     unsafe {
@@ -147,8 +148,8 @@ pub(crate) unsafe extern "C" fn klp_free_patch_work_fn(work: *mut bindings::work
 }
 
 /// Frees a patch: unlinks it now, destroys its sysfs interface from a work.
-pub(crate) fn klp_free_patch_async(patch: Patch) {
-    klp_free_patch_start(patch);
+pub(crate) fn klp_free_patch_async(guard: &KlpLocked, patch: Patch) {
+    klp_free_patch_start(guard, patch);
     // SAFETY: `free_work` was initialised by `klp_init_patch_early()`.
     unsafe { bindings::schedule_work(patch.free_work()) };
 }
@@ -156,7 +157,7 @@ pub(crate) fn klp_free_patch_async(patch: Patch) {
 /// Frees the patches that `new_patch` replaced: every patch before it on `klp_patches`.
 pub(crate) fn klp_free_replaced_patches_async(guard: &KlpLocked, new_patch: Patch) {
     replace::klp_replaced_patches(klp_for_each_patch(guard), &new_patch)
-        .for_each(klp_free_patch_async);
+        .for_each(|patch| klp_free_patch_async(guard, patch));
 }
 
 /// Unpatches the objects of the patches that `new_patch` replaced.

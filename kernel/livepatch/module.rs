@@ -8,8 +8,8 @@
 
 use crate::objects::{module_name, Object, Patch};
 use crate::{
-    callbacks, init, klp_for_each_patch, lifecycle, patch, reloc, transition, warn_on, KlpLocked,
-    KlpMutexGuard,
+    callbacks, init, jump, klp_for_each_patch, lifecycle, patch, reloc, transition, warn_on,
+    KlpLocked, KlpMutexGuard,
 };
 use kernel::bindings;
 use kernel::error::{code::*, Result};
@@ -81,7 +81,15 @@ fn klp_module_apply(
             obj.display_name()
         )
     })?;
-    patch::klp_patch_object(guard, obj).inspect_err(|e| {
+    let jump = jump::klp_jump_allowed(guard, patch);
+    // Nothing runs the loading module's code yet: its jumps need no check.
+    let target = transition::klp_transition_target();
+    patch::klp_patch_object(guard, obj, jump)
+        .and_then(|()| {
+            patch::klp_jump_update(guard, target, None, false)
+                .inspect_err(|_| patch::klp_unpatch_object(guard, obj))
+        })
+        .inspect_err(|e| {
         pr_warn!(
             "failed to apply patch '{}' to module '{}' ({})\n",
             patch.name(),

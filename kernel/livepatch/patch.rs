@@ -13,7 +13,12 @@
 //! grace periods, so a patch of a thousand functions pays that once instead of a thousand
 //! times. The handler finds the function's `KlpOps` by its address. A function whose last func
 //! is removed while others of its group stay patched is taken out of the group's filter.
+//!
+//! The functions without an ftrace location of a patch that allows it (`jump.rs`) have their
+//! klp_ops in a group that is never registered with ftrace: each has a [`KlpJump`], and
+//! [`klp_jump_update`] writes the jumps where the func_stacks say, in one stop of the machine.
 
+use crate::jump::{klp_jump_switch, KlpJump, KlpJumpChange, KlpJumpRange};
 use crate::model::func_stack::{klp_select_func, Selected, StackTop};
 use crate::model::state::KlpTransitionState;
 use crate::objects::{list_empty, Entries, Func, Object, Patch};
@@ -37,6 +42,8 @@ pub(crate) struct KlpOps {
     traced: bool,
     /// Whether the function's ftrace location calls the direct trampoline (`direct.rs`).
     direct: bool,
+    /// The jump of a function without an ftrace location (`jump.rs`).
+    jump: Option<KlpJump>,
 }
 
 /// One registered ftrace_ops and the klp_ops of the old functions it traces.
@@ -312,8 +319,11 @@ fn klp_unpatch_func(guard: &KlpLocked, func: Func) {
 }
 
 /// Gives the functions without funcs back to ftrace: a group none of whose functions has a
-/// func left is unregistered and freed; from the others, those functions leave the filter.
-fn klp_release_ops(_guard: &KlpLocked) {
+/// func left is unregistered and freed; from the others, those functions leave the filter. A
+/// jump still written for a function without funcs (one of a module going away) is taken back
+/// first, unchecked: no task can be running it.
+fn klp_release_ops(guard: &KlpLocked) {
+    warn_on(klp_jump_collect(guard, None, false).is_err());
     // SAFETY: The groups and their klp_ops are changed under `klp_mutex`, which the proof
     // shows held. Unregistering a group waits for every running handler before it is freed;
     // a function taken out of a filter that stays registered gets no new calls, and its klp_ops
@@ -326,6 +336,7 @@ fn klp_release_ops(_guard: &KlpLocked) {
             warn_on((0..len).any(|i| (*ops.add(i)).direct));
             if (0..len).all(|i| list_empty(KlpOps::func_stack(ops.add(i)))) {
                 warn_on((*group).registered && bindings::unregister_ftrace_function(fops) != 0);
+                warn_on((0..len).any(|i| (*ops.add(i)).jump.as_ref().is_some_and(|j| j.to() != 0)));
                 bindings::ftrace_free_filter(fops);
                 bindings::list_del(addr_of_mut!((*group).node));
                 drop(KBox::from_raw(group));
@@ -345,9 +356,16 @@ fn klp_release_ops(_guard: &KlpLocked) {
 
 /// Registers one ftrace_ops for the old functions of `firsts` (their distinct ftrace
 /// locations, ascending with the functions' addresses, and a func of each, none of them
-/// patched yet), each with a new klp_ops whose func_stack holds that func. With `name_it`, a failure is logged with the name
-/// of `firsts[0]`'s function, as the C core does for its one function per ftrace_ops.
-fn klp_register_ops(guard: &KlpLocked, firsts: &[(c_ulong, Func)], name_it: bool) -> Result {
+/// patched yet), each with a new klp_ops whose func_stack holds that func. With `name_it`, a
+/// failure is logged with the name of `firsts[0]`'s function, as the C core does for its one
+/// function per ftrace_ops. With `jump`, the functions have no ftrace location (their addresses
+/// stand for it) and get a [`KlpJump`] each instead, in a group that ftrace never sees.
+fn klp_register_ops(
+    guard: &KlpLocked,
+    firsts: &[(c_ulong, Func)],
+    name_it: bool,
+    jump: bool,
+) -> Result {
     let mut ips = KVVec::with_capacity(firsts.len(), GFP_KERNEL)?;
     let mut olds = KVVec::with_capacity(firsts.len(), GFP_KERNEL)?;
     let mut ops = KVVec::with_capacity(firsts.len(), GFP_KERNEL)?;
@@ -361,8 +379,9 @@ fn klp_register_ops(guard: &KlpLocked, firsts: &[(c_ulong, Func)], name_it: bool
         olds.push(old, GFP_KERNEL)?;
         let entry = KlpOps {
             func_stack: UNLINKED,
-            traced: true,
+            traced: !jump,
             direct: false,
+            jump: if jump { Some(KlpJump::new(func)?) } else { None },
         };
         ops.push(entry, GFP_KERNEL)?;
     }
@@ -376,7 +395,7 @@ fn klp_register_ops(guard: &KlpLocked, firsts: &[(c_ulong, Func)], name_it: bool
         ips,
         olds,
         ops,
-        registered: true,
+        registered: !jump,
     };
     let group = KBox::into_raw(KBox::new(group, GFP_KERNEL)?);
     let failed = |what: &str, e: Error| {
@@ -399,6 +418,12 @@ fn klp_register_ops(guard: &KlpLocked, firsts: &[(c_ulong, Func)], name_it: bool
             bindings::list_add_rcu(func.stack_node(), KlpOps::func_stack(ops));
         }
         bindings::list_add(addr_of_mut!((*group).node), KLP_GROUPS.get());
+        if jump {
+            for &(_, func) in firsts {
+                func.set_patched(guard, true);
+            }
+            return Ok(());
+        }
 
         let (ips, count) = ((*group).ips.as_mut_ptr(), firsts.len() as core::ffi::c_uint);
         let result = to_result(bindings::ftrace_set_filter_ips(fops, ips, count, 0, 0))
@@ -426,28 +451,37 @@ fn klp_register_ops(guard: &KlpLocked, firsts: &[(c_ulong, Func)], name_it: bool
 /// Puts every func of `obj` on top of the func_stack of its old function. The functions
 /// patched for the first time share one ftrace_ops; if that fails, because another IPMODIFY
 /// user holds one of them, each is registered alone, which names the one that fails.
-fn klp_patch_object_funcs(guard: &KlpLocked, obj: Object) -> Result {
-    let mut firsts = KVVec::new();
+fn klp_patch_object_funcs(guard: &KlpLocked, obj: Object, jump: bool) -> Result {
+    let (mut firsts, mut jumps) = (KVVec::new(), KVVec::new());
     for func in obj.funcs_list() {
         if warn_on(func.old_func().is_null()) || warn_on(func.patched()) {
             return Err(EINVAL);
         }
         if klp_find_ops(func.old_func()).is_none() {
+            let old = func.old_func() as c_ulong;
             // SAFETY: Only an address is looked up.
-            let ftrace_loc = unsafe { bindings::ftrace_location(func.old_func() as c_ulong) };
-            if ftrace_loc == 0 {
-                pr_err!("failed to find location for function '{}'\n", func.name());
-                return Err(EINVAL);
-            }
+            let ftrace_loc = unsafe { bindings::ftrace_location(old) };
+            let (list, key) = match ftrace_loc {
+                0 if jump => (&mut jumps, old),
+                0 => {
+                    pr_err!("failed to find location for function '{}'\n", func.name());
+                    return Err(EINVAL);
+                }
+                ip => (&mut firsts, ip),
+            };
             // Two funcs of one function (aliases): the second is stacked below.
-            if !firsts.iter().any(|&(ip, _)| ip == ftrace_loc) {
-                firsts.push((ftrace_loc, func), GFP_KERNEL)?;
+            if !list.iter().any(|&(k, _)| k == key) {
+                list.push((key, func), GFP_KERNEL)?;
             }
         }
     }
+    if !jumps.is_empty() {
+        jumps.sort_unstable_by_key(|&(old, _)| old);
+        klp_register_ops(guard, &jumps, false, true)?;
+    }
     let batched = firsts.len() > 1 && {
         firsts.sort_unstable_by_key(|&(ip, _)| ip);
-        klp_register_ops(guard, &firsts, false).is_ok()
+        klp_register_ops(guard, &firsts, false, false).is_ok()
     };
     if !batched {
         // In the object's order, as on C, so that the first function that fails is named.
@@ -455,7 +489,7 @@ fn klp_patch_object_funcs(guard: &KlpLocked, obj: Object) -> Result {
             if klp_find_ops(func.old_func()).is_none() {
                 // SAFETY: Only an address is looked up (found above).
                 let ftrace_loc = unsafe { bindings::ftrace_location(func.old_func() as c_ulong) };
-                klp_register_ops(guard, &[(ftrace_loc, func)], true)?;
+                klp_register_ops(guard, &[(ftrace_loc, func)], true, false)?;
             }
         }
     }
@@ -495,12 +529,14 @@ pub(crate) fn klp_unpatch_object(guard: &KlpLocked, obj: Object) {
     klp_release_ops(guard);
 }
 
-/// Patches every func of `obj`; on failure, the ones already patched are unpatched.
-pub(crate) fn klp_patch_object(guard: &KlpLocked, obj: Object) -> Result {
+/// Patches every func of `obj`; on failure, the ones already patched are unpatched. With
+/// `jump`, the functions without an ftrace location get a jump (written by
+/// [`klp_jump_update`]).
+pub(crate) fn klp_patch_object(guard: &KlpLocked, obj: Object, jump: bool) -> Result {
     if warn_on(obj.patched()) {
         return Err(EINVAL);
     }
-    if let Err(e) = klp_patch_object_funcs(guard, obj) {
+    if let Err(e) = klp_patch_object_funcs(guard, obj, jump) {
         klp_unpatch_object(guard, obj);
         return Err(e);
     }
@@ -516,6 +552,97 @@ pub(crate) fn klp_unpatch_objects(guard: &KlpLocked, patch: Patch, nops_only: bo
         }
     }
     klp_release_ops(guard);
+}
+
+/// Writes the jumps of the functions without an ftrace location where their func_stacks say,
+/// as a task in the state `target` of the running transition would run them (`None`: no
+/// transition), the funcs of `leaving` already unpatched. With `check`, the switch waits until
+/// no task runs a function it changes (`jump.rs`), `-EBUSY` if that does not happen; without,
+/// for the functions of a module that nothing runs yet.
+pub(crate) fn klp_jump_update(
+    guard: &KlpLocked,
+    target: Option<KlpTransitionState>,
+    leaving: Option<Patch>,
+    check: bool,
+) -> Result {
+    let owned = |func: Func| {
+        leaving.is_some_and(|p| p.objects().any(|o| o.funcs_list().any(|f| f == func)))
+    };
+    klp_jump_collect(
+        guard,
+        Some(&|top: Func, next: Option<Func>| {
+            let left = owned(top);
+            let stack = StackTop {
+                transition: top.transition() || left,
+                nop: top.nop(),
+            };
+            let state = if left { Some(KlpTransitionState::Unpatched) } else { target };
+            match klp_select_func(stack, state, || next.map(|f| f.nop())) {
+                Selected::Top => Some(top.new_func() as usize),
+                Selected::Next => next.map(|f| f.new_func() as usize),
+                Selected::Original => None,
+            }
+        }),
+        check,
+    )
+}
+
+/// Switches every jump whose target changes: an empty func_stack's to the function's own
+/// code, and with `choose`, another's to what it returns for its top func and the one below
+/// (`None`: the function's own code). With `check`, no task may run the old function or a
+/// func of the stack meanwhile.
+fn klp_jump_collect(
+    guard: &KlpLocked,
+    choose: Option<&dyn Fn(Func, Option<Func>) -> Option<usize>>,
+    check: bool,
+) -> Result {
+    let (mut changes, mut ranges) = (KVVec::new(), KVVec::new());
+    // SAFETY: The groups, their klp_ops and func_stacks are changed under `klp_mutex`, which
+    // the token shows held; the jumps are changed only by the switch below.
+    unsafe {
+        for group in klp_groups() {
+            for i in 0..(*group).ops.len() {
+                let entry = (*group).ops.as_mut_ptr().add(i);
+                let Some(jump) = (*entry).jump.as_mut() else {
+                    continue;
+                };
+                let head = KlpOps::func_stack(entry);
+                let top = (!list_empty(head)).then(|| Func::from_stack_node((*head).next));
+                let to = match (top, choose) {
+                    (None, _) => 0,
+                    (Some(top), Some(choose)) => {
+                        choose(top, KlpOps::next_func(entry, top)).unwrap_or(0)
+                    }
+                    (Some(_), None) => continue,
+                };
+                if to == jump.to() {
+                    continue;
+                }
+                let Some(change) = KlpJumpChange::new(jump, to) else {
+                    let name = top.map_or(kernel::c_str!("?"), |f| f.name());
+                    pr_err!("cannot patch function '{name}' with a jump: it is out of reach\n");
+                    return Err(ERANGE);
+                };
+                changes.push(change, GFP_KERNEL)?;
+                let Some(top) = top.filter(|_| check) else {
+                    continue;
+                };
+                let (start, end) = jump.old_range();
+                ranges.push(KlpJumpRange { start, end, func: top }, GFP_KERNEL)?;
+                let mut func = Some(top);
+                while let Some(f) = func {
+                    let start = f.new_func() as usize;
+                    let end = start + f.new_size() as usize;
+                    ranges.push(KlpJumpRange { start, end, func: f }, GFP_KERNEL)?;
+                    func = KlpOps::next_func(entry, f);
+                }
+            }
+        }
+    }
+    if changes.is_empty() {
+        return Ok(());
+    }
+    klp_jump_switch(guard, &changes, &ranges)
 }
 
 /// Moves the settled patched functions to direct calls (`direct.rs`), once a transition is

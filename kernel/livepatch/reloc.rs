@@ -12,6 +12,7 @@
 //!    ([`klp_apply_object_relocs`]); and cleared again when it goes.
 
 use crate::model::klp_sym::{klp_parse_rela_section, klp_parse_sym, KlpSym};
+use crate::model::rust_sym::{klp_is_rust_path, klp_rust_path_matches};
 use crate::objects::{c_str, Object, Patch};
 use core::ptr::null;
 use kernel::bindings;
@@ -22,6 +23,8 @@ use kernel::prelude::*;
 /// The state of a kallsyms search (`struct klp_find_arg`).
 struct KlpFindArg<'a> {
     name: &'a [u8],
+    /// Whether `name` is a Rust path, matched against the symbols' demangled paths.
+    rust: bool,
     addr: c_ulong,
     count: c_ulong,
     pos: c_ulong,
@@ -57,7 +60,14 @@ unsafe extern "C" fn klp_find_callback(
 ) -> c_int {
     // SAFETY: `data` is the `KlpFindArg` of `klp_find_object_symbol()`; kallsyms passes a
     // symbol name.
-    let matches = unsafe { (*data.cast::<KlpFindArg<'_>>()).name == c_str(name).as_bytes() };
+    let matches = unsafe {
+        let (args, name) = (&*data.cast::<KlpFindArg<'_>>(), c_str(name).as_bytes());
+        if args.rust {
+            klp_rust_path_matches(name, args.name)
+        } else {
+            args.name == name
+        }
+    };
     if !matches {
         return 0;
     }
@@ -66,7 +76,7 @@ unsafe extern "C" fn klp_find_callback(
 }
 
 /// The address of symbol `name` at position `sympos` (0: the unique one) in `objname`
-/// (null: vmlinux).
+/// (null: vmlinux). A `name` with `::` is the path of a Rust function (`model::rust_sym`).
 pub(crate) fn klp_find_object_symbol(
     objname: *const c_char,
     name: *const c_char,
@@ -74,8 +84,10 @@ pub(crate) fn klp_find_object_symbol(
 ) -> Result<c_ulong> {
     // SAFETY: Both are C strings of the patch module (or of the core's copies).
     let name_str = unsafe { c_str(name) };
+    let rust = klp_is_rust_path(name_str.as_bytes());
     let mut args = KlpFindArg {
         name: name_str.as_bytes(),
+        rust,
         addr: 0,
         count: 0,
         pos: sympos,
@@ -83,7 +95,9 @@ pub(crate) fn klp_find_object_symbol(
     let data: *mut c_void = (&mut args as *mut KlpFindArg<'_>).cast();
     // SAFETY: The callbacks get `data`, a live `KlpFindArg`, during the calls only.
     unsafe {
-        if objname.is_null() {
+        if objname.is_null() && rust {
+            bindings::kallsyms_on_each_symbol(Some(klp_find_callback), data);
+        } else if objname.is_null() {
             bindings::kallsyms_on_each_match_symbol(Some(klp_match_callback), name, data);
         } else {
             bindings::module_kallsyms_on_each_symbol(objname, Some(klp_find_callback), data);

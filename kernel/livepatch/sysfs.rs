@@ -20,7 +20,8 @@
 
 use crate::objects::{Object, Patch};
 use crate::statics::Static;
-use crate::{enable, klp_for_each_patch, transition, KlpMutexGuard};
+use crate::model::state::KlpTransitionState::{Patched, Unpatched};
+use crate::{enable, klp_for_each_patch, patch, transition, KlpMutexGuard};
 use core::ptr::{null, null_mut};
 use kernel::bindings;
 use kernel::error::{code::*, Result};
@@ -102,9 +103,10 @@ unsafe extern "C" fn enabled_store(
         Err(EINVAL)
     } else if transition::klp_transition_patch() == Some(patch) {
         // A pending transition may be reversed both ways: it might be needed to complete it
-        // without forcing. A disabled patch is never enabled again.
-        transition::klp_reverse_transition(&guard);
-        Ok(())
+        // without forcing. A disabled patch is never enabled again. Its jumps go first.
+        let target = if enabled { Patched } else { Unpatched };
+        patch::klp_jump_update(&guard, Some(target), None, true)
+            .map(|()| transition::klp_reverse_transition(&guard))
     } else if !enabled {
         enable::klp_disable_patch(&guard, patch)
     } else {

@@ -52,6 +52,11 @@ pub(crate) fn klp_transition_patch() -> Option<Patch> {
     unsafe { Patch::from_raw(KLP_TRANSITION_PATCH.load(Ordering::Relaxed)) }
 }
 
+/// The target state of the running transition, if one runs.
+pub(crate) fn klp_transition_target() -> Option<KlpTransitionState> {
+    klp_transition_patch().map(|_| klp_target_state())
+}
+
 /// `klp_target_state`.
 fn klp_target_state() -> KlpTransitionState {
     KlpTransitionState::from_raw(KLP_TARGET_STATE.load(Ordering::Relaxed)).unwrap_or(Idle)
@@ -519,7 +524,7 @@ pub(crate) fn klp_try_complete_transition(guard: &KlpLocked) {
     // Unused patches are freed here rather than in klp_complete_transition(), which also
     // serves klp_cancel_transition().
     if !patch.enabled() {
-        lifecycle::klp_free_patch_async(patch);
+        lifecycle::klp_free_patch_async(guard, patch);
     } else if patch.replace() {
         lifecycle::klp_free_replaced_patches_async(guard, patch);
     }

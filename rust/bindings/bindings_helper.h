@@ -12,21 +12,27 @@
 #include <linux/blkdev.h>
 #include <linux/completion.h>
 #include <linux/cpu.h>
+#include <linux/delay.h>
 #include <linux/dynamic_debug.h>
 #include <linux/errname.h>
 #include <linux/ethtool.h>
 #include <linux/firmware.h>
 #include <linux/ftrace.h>
 #include <linux/jiffies.h>
+#include <linux/jump_label.h>
 #include <linux/kallsyms.h>
 #include <linux/kobject.h>
+#include <linux/kprobes.h>
 #include <linux/kstrtox.h>
 #include <linux/livepatch.h>
+#include <linux/livepatch_jump.h>
 #include <linux/livepatch_sched.h>
 #include <linux/mdio.h>
+#include <linux/memory.h>
 #include <linux/module.h>
 #include <linux/moduleloader.h>
 #include <linux/phy.h>
+#include <linux/proc_fs.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/sched/idle.h>
@@ -35,9 +41,15 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/stacktrace.h>
+#include <linux/static_call.h>
+#include <linux/stop_machine.h>
 #include <linux/sysfs.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+
+#ifdef CONFIG_X86
+#include <asm/text-patching.h>
+#endif
 
 /* `bindgen` gets confused at certain things. */
 const size_t RUST_CONST_HELPER_ARCH_SLAB_MINALIGN = ARCH_SLAB_MINALIGN;

@@ -29,6 +29,7 @@
 #include "signal.c"
 #include "slab.c"
 #include "spinlock.c"
+#include "sync_core.c"
 #include "task.c"
 #include "thread_info.c"
 #include "uaccess.c"

@@ -16,6 +16,8 @@
 //! | [`states`] | whether a patch is compatible with the system states | `state.c` |
 //! | [`replace`] | the nops that an atomic-replace patch needs | `core.c` |
 //! | [`klp_sym`] | the names of klp relocation sections and symbols | `core.c` |
+//! | [`rust_sym`] | which symbol a Rust path names | (none) |
+//! | [`jump`] | where the jump redirector's `jmp` goes and its bytes | (none) |
 //!
 //! # Built twice
 //!
@@ -53,8 +55,10 @@
 
 pub mod callbacks;
 pub mod func_stack;
+pub mod jump;
 pub mod klp_sym;
 pub mod replace;
+pub mod rust_sym;
 pub mod state;
 pub mod states;
 pub mod transition;

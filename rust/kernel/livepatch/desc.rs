@@ -134,6 +134,7 @@ pub struct Patch {
     pub(super) objs: &'static [Object],
     pub(super) states: &'static [State],
     pub(super) replace: bool,
+    pub(super) jump: bool,
 }
 
 impl Patch {
@@ -163,6 +164,7 @@ impl Patch {
             objs,
             states: &[],
             replace: false,
+            jump: false,
         }
     }
 
@@ -170,6 +172,15 @@ impl Patch {
     /// disabled and the functions this one does not patch run their original code again.
     pub const fn replace(mut self) -> Self {
         self.replace = true;
+        self
+    }
+
+    /// Lets the patch replace functions without an ftrace location (Rust functions, C
+    /// functions built without `__fentry__`): they are redirected by a jump written at their
+    /// entry, for every task at once, when no task runs them (`klp_enable_patch_jump()`; the
+    /// Rust core only). The other functions are patched as usual.
+    pub const fn jump(mut self) -> Self {
+        self.jump = true;
         self
     }
 

@@ -71,10 +71,41 @@ pub const fn ffi_safe<T: FfiSafe>() {}
 ///     }
 /// );
 /// ```
+///
+/// A Rust function is named by its path, as a string: `"krate::module::function"` (the core
+/// finds the mangled symbol, whose crate hash is not known in advance). Rust functions have no
+/// ftrace location, so only a patch enabled with jumps ([`Patch::jump`](super::Patch::jump))
+/// can replace them. `"path" => rust fn new_name(args) -> ret { body }` makes a replacement
+/// with the Rust ABI, for a function with the Rust ABI: its types must then be those of the
+/// Rust prototype of the replaced function, compiled by the same compiler.
+///
+/// ```
+/// use kernel::seq_file::SeqFile;
+///
+/// const FUNC: kernel::livepatch::Func = kernel::klp_func!(
+///     "test_klp_jump_target::target_show" => rust fn show(m: &SeqFile, _delay_ms: u32) {
+///         kernel::seq_print!(m, "this has been live patched\n");
+///     }
+/// );
+/// ```
 #[macro_export]
 macro_rules! klp_func {
     ($old:ident $(@ $sympos:literal)? =>
-     fn $new:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {{
+     fn $new:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $crate::klp_func!(@c ::core::stringify!($old), 0 $(+ $sympos)?;
+                          fn $new($($arg: $ty),*) $(-> $ret)? $body)
+    };
+    ($old:literal $(@ $sympos:literal)? =>
+     fn $new:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $crate::klp_func!(@c $old, 0 $(+ $sympos)?; fn $new($($arg: $ty),*) $(-> $ret)? $body)
+    };
+    ($old:literal $(@ $sympos:literal)? =>
+     rust fn $new:ident($($arg:ident : $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {{
+        fn __klp_new_func($($arg: $ty),*) $(-> $ret)? $body
+        $crate::klp_func!(@func $old, 0 $(+ $sympos)?, __klp_new_func)
+    }};
+    (@c $old:expr, $sympos:expr;
+     fn $new:ident($($arg:ident : $ty:ty),*) $(-> $ret:ty)? $body:block) => {{
         fn $new($($arg: $ty),*) $(-> $ret)? $body
 
         extern "C" fn __klp_new_func($($arg: $ty),*) $(-> $ret)? {
@@ -82,23 +113,21 @@ macro_rules! klp_func {
             $($crate::livepatch::ffi_safe::<$ret>();)?
             $new($($arg),*)
         }
-
+        $crate::klp_func!(@func $old, $sympos, __klp_new_func)
+    }};
+    (@func $old:expr, $sympos:expr, $new_func:ident) => {{
         const OLD_NAME: &::core::ffi::CStr =
             match ::core::ffi::CStr::from_bytes_with_nul(
-                ::core::concat!(::core::stringify!($old), "\0").as_bytes(),
+                ::core::concat!($old, "\0").as_bytes(),
             ) {
                 Ok(name) => name,
                 Err(_) => ::core::panic!("livepatch: bad function name"),
             };
-        // SAFETY: `__klp_new_func` takes and returns `FfiSafe` types, which the author gives as
-        // those of the C prototype of the replaced function, and is part of the module for as
-        // long as it is loaded.
+        // SAFETY: `$new_func` takes and returns the types the author gives as those of the
+        // replaced function's prototype (C: `FfiSafe` types; Rust: the same Rust types), and
+        // is part of the module for as long as it is loaded.
         unsafe {
-            $crate::livepatch::Func::new(
-                OLD_NAME,
-                0 $(+ $sympos)?,
-                __klp_new_func as *const ::core::ffi::c_void,
-            )
+            $crate::livepatch::Func::new(OLD_NAME, $sympos, $new_func as *const ::core::ffi::c_void)
         }
     }};
 }

@@ -102,7 +102,27 @@ impl Registration {
         // `reg` is dropped, which happens only after the core released the patch (see the
         // type's documentation), or at once if enabling fails, after which the core does not
         // use it either.
-        to_result(unsafe { bindings::klp_enable_patch(&mut *reg.patch) })?;
+        to_result(unsafe { enable(&mut *reg.patch, desc.jump) })?;
         Ok(reg)
     }
+}
+
+/// `klp_enable_patch()`, or with `jump` `klp_enable_patch_jump()`, which only the Rust core
+/// has: the C core refuses such a patch with `-EOPNOTSUPP`.
+///
+/// # Safety
+///
+/// As for `klp_enable_patch()`.
+unsafe fn enable(patch: *mut bindings::klp_patch, jump: bool) -> core::ffi::c_int {
+    #[cfg(CONFIG_LIVEPATCH_RUST)]
+    if jump {
+        // SAFETY: The function's safety requirement.
+        return unsafe { bindings::klp_enable_patch_jump(patch) };
+    }
+    #[cfg(not(CONFIG_LIVEPATCH_RUST))]
+    if jump {
+        return crate::error::code::EOPNOTSUPP.to_errno();
+    }
+    // SAFETY: The function's safety requirement.
+    unsafe { bindings::klp_enable_patch(patch) }
 }
