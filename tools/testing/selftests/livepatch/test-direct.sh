@@ -10,6 +10,10 @@
 # getpid; test_klp_callbacks_demo patches busymod_work_func() of
 # test_klp_callbacks_busy, which with block_transition=Y stays on the stack
 # of its worker, so that the patching transition cannot complete.
+#
+# The jump redirector (klp_enable_patch_jump()) patches functions that have no
+# ftrace location: the Rust functions of test_klp_jump_target and of the core
+# itself, and a notrace C function of test_klp_jump_ctarget (test_modules/jump).
 
 . $(dirname $0)/functions.sh
 . $(dirname $0)/expect.sh
@@ -18,6 +22,13 @@ MOD_LIVEPATCH=test_klp_livepatch
 MOD_TWO=test_klp_stress_1
 MOD_CALLBACKS=test_klp_callbacks_demo
 MOD_BUSY=test_klp_callbacks_busy
+MOD_RTARGET=test_klp_jump_target
+MOD_CTARGET=test_klp_jump_ctarget
+MOD_JUMP_RUST=test_klp_jump_rust_mod
+MOD_JUMP_CORE=test_klp_jump_rust_core
+MOD_JUMP_C=test_klp_jump_c
+MOD_NOJUMP_C=test_klp_jump_c_nojump
+MOD_KPROBE=test_klp_kprobe_holder
 case $(uname -m) in
 x86_64) GETPID=__x64_sys_getpid ;;
 *) GETPID=sys_getpid ;;
@@ -149,5 +160,164 @@ livepatch: '$MOD_CALLBACKS': unpatching complete
 $MOD_BUSY: busymod_work_func exit
 $MOD_BUSY: ${MOD_BUSY}_exit
 $(disabled $MOD_LIVEPATCH)"
+
+
+# file_is FILE TEXT: FILE reads TEXT.
+function file_is() {
+	[[ "$(cat "$1")" == "$2" ]] || die "$1 reads '$(cat "$1")', not '$2'"
+}
+
+# not_traceable REGEX: ftrace has no location in a function whose symbol
+# matches REGEX (a Rust function's by the end of its mangled name).
+function not_traceable() {
+	! awk '{ print $1 }' $TRACING/available_filter_functions | grep -qE "$1" ||
+		die "a function matching $1 has an ftrace location"
+}
+
+
+# - a Rust patch of a Rust function of vmlinux, the core's own
+#   klp::sysfs::stack_order_show(), which has no ftrace location: enabled with
+#   jumps, every patch's stack_order reads 42
+# - disable it: another patch's stack_order reads its position again
+start_test "direct redirector: patch a Rust function"
+
+not_traceable '5sysfs16stack_order_show$'
+load_lp $MOD_JUMP_CORE
+file_is /sys/kernel/livepatch/$MOD_JUMP_CORE/stack_order 42
+disable_lp $MOD_JUMP_CORE
+unload_lp $MOD_JUMP_CORE
+load_lp $MOD_LIVEPATCH
+file_is /sys/kernel/livepatch/$MOD_LIVEPATCH/stack_order 1
+disable_lp $MOD_LIVEPATCH
+unload_lp $MOD_LIVEPATCH
+
+check_result "$(enabled $MOD_JUMP_CORE)
+$(disabled $MOD_JUMP_CORE)
+$(enabled $MOD_LIVEPATCH)
+$(disabled $MOD_LIVEPATCH)"
+
+
+# - a Rust patch (Rust ABI, the function named by its path) of the Rust
+#   function target_show() of the Rust module test_klp_jump_target: loaded
+#   after the module, /proc/test_klp_jump_target shows the patch, and the
+#   module's own text again once the patch is disabled
+# - loaded before the module: the module is patched as it loads, and may go
+#   and come back while the patch stays enabled
+start_test "direct redirector: patch a function of a Rust module"
+
+load_mod $MOD_RTARGET
+not_traceable '20test_klp_jump_target11target_show$'
+file_is /proc/$MOD_RTARGET "$MOD_RTARGET: original"
+load_lp $MOD_JUMP_RUST
+file_is /proc/$MOD_RTARGET "$MOD_JUMP_RUST: this has been live patched"
+disable_lp $MOD_JUMP_RUST
+file_is /proc/$MOD_RTARGET "$MOD_RTARGET: original"
+unload_lp $MOD_JUMP_RUST
+unload_mod $MOD_RTARGET
+load_lp $MOD_JUMP_RUST
+load_mod $MOD_RTARGET
+file_is /proc/$MOD_RTARGET "$MOD_JUMP_RUST: this has been live patched"
+unload_mod $MOD_RTARGET
+load_mod $MOD_RTARGET
+file_is /proc/$MOD_RTARGET "$MOD_JUMP_RUST: this has been live patched"
+disable_lp $MOD_JUMP_RUST
+file_is /proc/$MOD_RTARGET "$MOD_RTARGET: original"
+unload_lp $MOD_JUMP_RUST
+unload_mod $MOD_RTARGET
+
+check_result "% insmod test_modules/$MOD_RTARGET.ko
+$(enabled $MOD_JUMP_RUST)
+$(disabled $MOD_JUMP_RUST)
+% rmmod $MOD_RTARGET
+$(enabled $MOD_JUMP_RUST)
+% insmod test_modules/$MOD_RTARGET.ko
+livepatch: applying patch '$MOD_JUMP_RUST' to loading module '$MOD_RTARGET'
+% rmmod $MOD_RTARGET
+livepatch: reverting patch '$MOD_JUMP_RUST' on unloading module '$MOD_RTARGET'
+% insmod test_modules/$MOD_RTARGET.ko
+livepatch: applying patch '$MOD_JUMP_RUST' to loading module '$MOD_RTARGET'
+$(disabled $MOD_JUMP_RUST)
+% rmmod $MOD_RTARGET"
+
+
+# - a task reads /proc/test_klp_jump_target_slow, which sleeps 2 s in
+#   target_show(): the patch cannot switch while the function is on its stack,
+#   says so once and retries; the task finishes with the module's text, and
+#   once it is out, the patch switches
+start_test "direct redirector: a function on a task's stack delays the patch"
+
+load_mod $MOD_RTARGET
+SLOW=$(mktemp)
+cat /proc/${MOD_RTARGET}_slow > "$SLOW" &
+pid=$!
+loop_until "grep -q target_show /proc/$pid/stack" || die "no task sleeps in target_show"
+load_lp $MOD_JUMP_RUST
+wait $pid
+file_is "$SLOW" "$MOD_RTARGET: original"
+rm -f "$SLOW"
+file_is /proc/$MOD_RTARGET "$MOD_JUMP_RUST: this has been live patched"
+disable_lp $MOD_JUMP_RUST
+unload_lp $MOD_JUMP_RUST
+unload_mod $MOD_RTARGET
+
+check_result "% insmod test_modules/$MOD_RTARGET.ko
+% insmod test_modules/$MOD_JUMP_RUST.ko
+livepatch: enabling patch '$MOD_JUMP_RUST'
+livepatch: '$MOD_JUMP_RUST': initializing patching transition
+livepatch: function '$MOD_RTARGET::target_show' is on the stack of task $pid: retrying
+livepatch: '$MOD_JUMP_RUST': starting patching transition
+livepatch: '$MOD_JUMP_RUST': completing patching transition
+livepatch: '$MOD_JUMP_RUST': patching complete
+$(disabled $MOD_JUMP_RUST)
+% rmmod $MOD_RTARGET"
+
+
+# - without jumps (klp_enable_patch()), a patch of the notrace C function
+#   ctarget_show() is refused as on the C core
+# - with jumps, but with a kprobe in the function's first bytes: refused,
+#   naming the function
+# - once the kprobe is gone, the same C patch of the C function applies
+start_test "direct redirector: refuses a function it cannot patch"
+
+load_mod $MOD_CTARGET
+not_traceable '^ctarget_show$'
+load_failing_mod $MOD_NOJUMP_C
+load_mod $MOD_KPROBE symbol=ctarget_show
+load_failing_mod $MOD_JUMP_C
+file_is /proc/$MOD_CTARGET "$MOD_CTARGET: original"
+unload_mod $MOD_KPROBE
+load_lp $MOD_JUMP_C
+file_is /proc/$MOD_CTARGET "$MOD_JUMP_C: this has been live patched"
+disable_lp $MOD_JUMP_C
+file_is /proc/$MOD_CTARGET "$MOD_CTARGET: original"
+unload_lp $MOD_JUMP_C
+unload_mod $MOD_CTARGET
+
+check_result "% insmod test_modules/$MOD_CTARGET.ko
+% insmod test_modules/$MOD_NOJUMP_C.ko
+livepatch: enabling patch '$MOD_NOJUMP_C'
+livepatch: '$MOD_NOJUMP_C': initializing patching transition
+livepatch: failed to find location for function 'ctarget_show'
+livepatch: failed to patch object '$MOD_CTARGET'
+livepatch: failed to enable patch '$MOD_NOJUMP_C'
+livepatch: '$MOD_NOJUMP_C': canceling patching transition, going to unpatch
+livepatch: '$MOD_NOJUMP_C': completing unpatching transition
+livepatch: '$MOD_NOJUMP_C': unpatching complete
+insmod: ERROR: could not insert module test_modules/$MOD_NOJUMP_C.ko: Invalid parameters
+% insmod test_modules/$MOD_KPROBE.ko symbol=ctarget_show
+% insmod test_modules/$MOD_JUMP_C.ko
+livepatch: enabling patch '$MOD_JUMP_C'
+livepatch: '$MOD_JUMP_C': initializing patching transition
+livepatch: cannot patch function 'ctarget_show' with a jump: a kprobe is in its first bytes (-16)
+livepatch: failed to patch object '$MOD_CTARGET'
+livepatch: failed to enable patch '$MOD_JUMP_C'
+livepatch: '$MOD_JUMP_C': canceling patching transition, going to unpatch
+livepatch: '$MOD_JUMP_C': completing unpatching transition
+livepatch: '$MOD_JUMP_C': unpatching complete
+insmod: ERROR: could not insert module test_modules/$MOD_JUMP_C.ko: Device or resource busy
+% rmmod $MOD_KPROBE
+$(enabled $MOD_JUMP_C)
+$(disabled $MOD_JUMP_C)
+% rmmod $MOD_CTARGET"
 
 exit 0
