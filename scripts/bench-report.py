@@ -19,14 +19,23 @@ FIGURES = [
     ("call_unpatched_ns", "call, unpatched", "ns/call"),
     ("call_patched_ns", "call, patched", "ns/call"),
     ("call_overhead_ns", "patched-call overhead", "ns/call"),
+    ("call_jump_unpatched_ns", "call of a notrace function, unpatched", "ns/call"),
+    ("call_jump_patched_ns", "call of a notrace function, patched with a jump", "ns/call"),
+    ("call_jump_overhead_ns", "patched-call overhead, jump", "ns/call"),
 ] + [
     (f"{kind}.{n}", f"{label}, {n} function{'s' if n > 1 else ''}", "ms")
     for kind, label in [("enable_ms", "enable"), ("enable_call_ms", "klp_enable_patch() call"),
                         ("disable_ms", "disable")]
     for n in (1, 100, 1000)
 ] + [
+    (f"{kind}.{n}", f"{label} with jumps, {n} function{'s' if n > 1 else ''}", "ms")
+    for kind, label in [("jump_enable_ms", "enable"), ("jump_disable_ms", "disable")]
+    for n in (1, 100)
+] + [
     ("load_enable_ms", "enable under load, {ntasks} tasks calling getpid", "ms"),
     ("load_disable_ms", "disable under load, {ntasks} tasks calling getpid", "ms"),
+    ("load_jump_enable_ms", "enable with jumps under load, 100 functions, {ntasks} tasks", "ms"),
+    ("load_jump_disable_ms", "disable with jumps under load, 100 functions, {ntasks} tasks", "ms"),
     ("mem_sunreclaim_b", "memory per patched function, SUnreclaim", "bytes"),
     ("mem_memfree_b", "memory per patched function, MemFree", "bytes"),
 ]
@@ -52,6 +61,8 @@ def read_raw(path):
     s = samples
     pair = lambda a, b, f: [f(x, y) for x, y in zip(s.get(a, []), s.get(b, []))]
     s["call_overhead_ns"] = pair("call_patched_ns", "call_unpatched_ns", lambda p, u: p - u)
+    s["call_jump_overhead_ns"] = pair("call_jump_patched_ns", "call_jump_unpatched_ns",
+                                      lambda p, u: p - u)
     # Patch 1000 functions minus patch 1 (the module itself is the same size).
     for src, dst in (("mem_sunreclaim_kb", "mem_sunreclaim_b"), ("mem_memfree_kb", "mem_memfree_b")):
         s[dst] = pair(f"{src}.1000", f"{src}.1", lambda a, b: (a - b) * 1024 / 999)

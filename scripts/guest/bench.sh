@@ -98,6 +98,18 @@ if enable $PATCH nfuncs=1; then
 fi
 unload $PATCH
 
+# 1b. The jump redirector (klp_enable_patch_jump(), the Rust core only; the C
+#     core refuses the patch): ns per call of the notrace
+#     test_klp_bench_nt_000(), unpatched and patched with a jump.
+echo 1 >"/sys/module/$TARGET/parameters/loop_fn"
+for i in $(seq "$reps"); do loop call_jump_unpatched_ns; done
+if enable $PATCH nfuncs=1 jump=1; then
+	for i in $(seq "$reps"); do loop call_jump_patched_ns; done
+	disable $PATCH
+fi
+unload $PATCH
+echo 0 >"/sys/module/$TARGET/parameters/loop_fn"
+
 # 2. Enable and disable latency of patches of 1, 100 and 1000 functions, and
 # 4. the kernel memory they take (SUnreclaim and MemFree deltas, in kB).
 for i in $(seq "$reps"); do
@@ -114,8 +126,16 @@ for i in $(seq "$reps"); do
 		fi
 		unload $PATCH
 	done
+	# With jumps: one stop of the machine per switch, whatever the number.
+	for n in 1 100; do
+		sleep 0.5
+		if enable $PATCH nfuncs=$n jump=1; then
+			sample "jump_enable_ms.$n" "$(ms "$(param $PATCH enable_ns)")"
+			disable $PATCH && sample "jump_disable_ms.$n" "$(ms "$(param $PATCH disable_ns)")"
+		fi
+		unload $PATCH
+	done
 done
-unload $TARGET
 
 # 3. Transition under load: NTASKS tasks call getpid in a loop while it is
 #    patched and unpatched (upstream's test-syscall.sh, with more tasks).
@@ -132,6 +152,15 @@ for i in $(seq "$reps"); do
 	fi
 	unload $SYSCALL
 done
+# With jumps, under the same load: every task's stack is checked in the stop.
+for i in $(seq "$reps"); do
+	if enable $PATCH nfuncs=100 jump=1; then
+		sample load_jump_enable_ms "$(ms "$(param $PATCH enable_ns)")"
+		disable $PATCH && sample load_jump_disable_ms "$(ms "$(param $PATCH disable_ns)")"
+	fi
+	unload $PATCH
+done
+unload $TARGET
 kill "${pids[@]}" 2>/dev/null
 wait 2>/dev/null
 note "done"

@@ -13,6 +13,7 @@
 
 #include <linux/ktime.h>
 #include <linux/livepatch.h>
+#include <linux/livepatch_jump.h>
 #include <linux/moduleparam.h>
 
 #define BENCH_NFUNCS 1000
@@ -72,12 +73,13 @@ static void bench_post_unpatch(struct klp_object *obj)
 	.post_unpatch = bench_post_unpatch,				\
 }
 
-static int bench_enable_patch(struct klp_patch *patch)
+/* With jump, klp_enable_patch_jump(), which only the Rust core has. */
+static int bench_enable_patch(struct klp_patch *patch, bool jump)
 {
 	int ret;
 
 	bench_t0 = ktime_get_ns();
-	ret = klp_enable_patch(patch);
+	ret = jump ? klp_enable_patch_jump(patch) : klp_enable_patch(patch);
 	enable_call_ns = ktime_get_ns() - bench_t0;
 	return ret;
 }

@@ -18,6 +18,10 @@ static unsigned int nfuncs = 1;
 module_param(nfuncs, uint, 0444);
 MODULE_PARM_DESC(nfuncs, "Number of functions to patch, 1 to 1000 (default 1)");
 
+static bool jump;
+module_param(jump, bool, 0444);
+MODULE_PARM_DESC(jump, "Patch the notrace functions test_klp_bench_nt_*() with jumps (Rust core)");
+
 #define BENCH_NEW(a, b, c)						\
 static noinline int livepatch_fn_##a##b##c(int x)			\
 {									\
@@ -31,9 +35,18 @@ static noinline int livepatch_fn_##a##b##c(int x)			\
 
 BENCH_FOR_ALL(BENCH_NEW)
 
+#define BENCH_NT_FUNC(a, b, c) {					\
+	.old_name = "test_klp_bench_nt_" #a #b #c,			\
+	.new_func = livepatch_fn_##a##b##c,				\
+},
+
 /* Entry nfuncs is cleared at init: it ends the array. */
 static struct klp_func funcs[BENCH_NFUNCS + 1] = {
 	BENCH_FOR_ALL(BENCH_FUNC)
+	{ }
+};
+static struct klp_func nt_funcs[BENCH_NFUNCS + 1] = {
+	BENCH_FOR_ALL(BENCH_NT_FUNC)
 	{ }
 };
 
@@ -54,8 +67,10 @@ static int test_klp_bench_patch_init(void)
 {
 	if (nfuncs < 1 || nfuncs > BENCH_NFUNCS)
 		return -EINVAL;
-	memset(&funcs[nfuncs], 0, sizeof(funcs[nfuncs]));
-	return bench_enable_patch(&patch);
+	if (jump)
+		objs[0].funcs = nt_funcs;
+	memset(&objs[0].funcs[nfuncs], 0, sizeof(funcs[nfuncs]));
+	return bench_enable_patch(&patch, jump);
 }
 
 static void test_klp_bench_patch_exit(void)

@@ -53,7 +53,7 @@ static struct klp_patch patch = {
 
 static int test_klp_bench_syscall_init(void)
 {
-	return bench_enable_patch(&patch);
+	return bench_enable_patch(&patch, false);
 }
 
 static void test_klp_bench_syscall_exit(void)

@@ -2,7 +2,10 @@
 /*
  * Livepatch benchmark target: 1000 patchable functions,
  * test_klp_bench_fn_000() ... test_klp_bench_fn_999(), each noinline with an
- * ftrace entry, and a timed in-kernel loop of calls to test_klp_bench_fn_000():
+ * ftrace entry, 1000 more without one (notrace), test_klp_bench_nt_000() ...
+ * test_klp_bench_nt_999(), for the jump redirector, and a timed in-kernel loop
+ * of calls to test_klp_bench_fn_000() (or, with loop_fn=1,
+ * test_klp_bench_nt_000()):
  *
  *   echo N > /sys/module/test_klp_bench_target/parameters/run_loop
  *
@@ -27,8 +30,22 @@ noinline int test_klp_bench_fn_##a##b##c(int x)				\
 	return x + BENCH_VAL(a, b, c);					\
 }
 
+#define BENCH_NT_DECL(a, b, c) int test_klp_bench_nt_##a##b##c(int x);
+#define BENCH_NT_DEF(a, b, c)						\
+noinline notrace int test_klp_bench_nt_##a##b##c(int x)			\
+{									\
+	asm volatile("");						\
+	return x + BENCH_VAL(a, b, c);					\
+}
+
 BENCH_FOR_ALL(BENCH_DECL)
 BENCH_FOR_ALL(BENCH_DEF)
+BENCH_FOR_ALL(BENCH_NT_DECL)
+BENCH_FOR_ALL(BENCH_NT_DEF)
+
+static unsigned int loop_fn;
+module_param(loop_fn, uint, 0644);
+MODULE_PARM_DESC(loop_fn, "The function run_loop calls: 0 test_klp_bench_fn_000(), 1 test_klp_bench_nt_000()");
 
 /* Calls per chunk: a chunk stays well under a millisecond of guest time. */
 #define BENCH_CHUNK 10000
@@ -55,8 +72,12 @@ static int run_loop_set(const char *val, const struct kernel_param *kp)
 	for (done = 0; done < calls; done += n) {
 		n = min_t(unsigned long long, calls - done, BENCH_CHUNK);
 		t = ktime_get_ns();
-		for (i = 0; i < n; i++)
-			acc = test_klp_bench_fn_000(acc);
+		if (loop_fn)
+			for (i = 0; i < n; i++)
+				acc = test_klp_bench_nt_000(acc);
+		else
+			for (i = 0; i < n; i++)
+				acc = test_klp_bench_fn_000(acc);
 		total += ktime_get_ns() - t;
 		cond_resched();
 		if (signal_pending(current))
