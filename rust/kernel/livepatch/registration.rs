@@ -121,7 +121,7 @@ unsafe fn enable(patch: *mut bindings::klp_patch, jump: bool) -> core::ffi::c_in
     }
     #[cfg(not(CONFIG_LIVEPATCH_RUST))]
     if jump {
-        return crate::error::code::EOPNOTSUPP.to_errno();
+        return -(bindings::EOPNOTSUPP as core::ffi::c_int);
     }
     // SAFETY: The function's safety requirement.
     unsafe { bindings::klp_enable_patch(patch) }
