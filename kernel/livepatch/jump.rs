@@ -41,9 +41,10 @@ pub(crate) struct KlpJump {
 
 impl KlpJump {
     /// The jump site of `func`'s old function, checked: long enough, and with no kprobe,
-    /// jump label, static call or alternative in the bytes it replaces. A refusal is logged
+    /// jump label, static call or alternative in the bytes it replaces (unless `clean`: the
+    /// caller found none in a span holding them, [`klp_jump_span_clean`]). A refusal is logged
     /// with the function's name.
-    pub(crate) fn new(func: Func) -> Result<Self> {
+    pub(crate) fn new(func: Func, clean: bool) -> Result<Self> {
         let (old, size) = (func.old_func() as usize, func.old_size() as usize);
         let mut first = [0u8; 4];
         // SAFETY: `old` is the address of a function that kallsyms knows, of `size` bytes;
@@ -58,20 +59,15 @@ impl KlpJump {
                 return Err(refuse(func, "it is shorter than a jump", EINVAL))
             }
         };
-        let (start, end) = (at as *mut c_void, (at + KLP_JUMP_LEN - 1) as *mut c_void);
-        // SAFETY: Each only looks the range up in its tables; `get_kprobe()` under RCU.
-        let (reserved, probed) = unsafe {
-            let reserved = bindings::ftrace_text_reserved(start, end) != 0
-                || bindings::jump_label_text_reserved(start, end) != 0
-                || bindings::static_call_text_reserved(start, end) != 0
-                || bindings::alternatives_text_reserved(start, end) != 0;
+        // SAFETY: A hash lookup of each address, under RCU.
+        let probed = unsafe {
             bindings::rcu_read_lock();
             let probed = (old..at + KLP_JUMP_LEN)
                 .any(|addr| !bindings::get_kprobe(addr as *mut c_void).is_null());
             bindings::rcu_read_unlock();
-            (reserved, probed)
+            probed
         };
-        if reserved {
+        if !clean && klp_jump_reserved(at, at + KLP_JUMP_LEN - 1) {
             return Err(refuse(func, "another patcher owns its first bytes", EBUSY));
         }
         if probed {
@@ -103,6 +99,29 @@ impl KlpJump {
     pub(crate) fn old_range(&self) -> (usize, usize) {
         (self.old, self.old + self.size)
     }
+}
+
+/// Whether another patcher owns bytes in `[start, end]`: an ftrace location, a jump label, a
+/// static call or an alternative. Each check scans all of its sites (the jump labels and static
+/// calls of vmlinux and of the module holding `start`, which must hold `end` too).
+fn klp_jump_reserved(start: usize, end: usize) -> bool {
+    let (start, end) = (start as *mut c_void, end as *mut c_void);
+    // SAFETY: Each only looks the range up in its tables.
+    unsafe {
+        bindings::ftrace_text_reserved(start, end) != 0
+            || bindings::jump_label_text_reserved(start, end) != 0
+            || bindings::static_call_text_reserved(start, end) != 0
+            || bindings::alternatives_text_reserved(start, end) != 0
+    }
+}
+
+/// Whether no other patcher owns bytes anywhere in the code of the functions `first` to `last`
+/// (by address, of one object): then the jumps of all the functions between need no check of
+/// their own, which scans every site each time.
+pub(crate) fn klp_jump_span_clean(first: Func, last: Func) -> bool {
+    let start = first.old_func() as usize;
+    let end = (last.old_func() as usize + last.old_size() as usize).saturating_sub(1);
+    start <= end && !klp_jump_reserved(start, end)
 }
 
 /// Logs why `func` cannot take the jump and returns `err`.

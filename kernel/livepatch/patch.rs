@@ -18,7 +18,7 @@
 //! klp_ops in a group that is never registered with ftrace: each has a [`KlpJump`], and
 //! [`klp_jump_update`] writes the jumps where the func_stacks say, in one stop of the machine.
 
-use crate::jump::{klp_jump_switch, KlpJump, KlpJumpChange, KlpJumpRange};
+use crate::jump::{klp_jump_span_clean, klp_jump_switch, KlpJump, KlpJumpChange, KlpJumpRange};
 use crate::model::func_stack::{klp_select_func, Selected, StackTop};
 use crate::model::state::KlpTransitionState;
 use crate::objects::{list_empty, Entries, Func, Object, Patch};
@@ -366,6 +366,9 @@ fn klp_register_ops(
     name_it: bool,
     jump: bool,
 ) -> Result {
+    // One check of the span of the functions for other patchers, rather than one each.
+    let clean = jump
+        && matches!((firsts.first(), firsts.last()), (Some(&(_, a)), Some(&(_, b))) if klp_jump_span_clean(a, b));
     let mut ips = KVVec::with_capacity(firsts.len(), GFP_KERNEL)?;
     let mut olds = KVVec::with_capacity(firsts.len(), GFP_KERNEL)?;
     let mut ops = KVVec::with_capacity(firsts.len(), GFP_KERNEL)?;
@@ -381,7 +384,7 @@ fn klp_register_ops(
             func_stack: UNLINKED,
             traced: !jump,
             direct: false,
-            jump: if jump { Some(KlpJump::new(func)?) } else { None },
+            jump: if jump { Some(KlpJump::new(func, clean)?) } else { None },
         };
         ops.push(entry, GFP_KERNEL)?;
     }
@@ -623,7 +626,17 @@ fn klp_jump_collect(
                     pr_err!("cannot patch function '{name}' with a jump: it is out of reach\n");
                     return Err(ERANGE);
                 };
-                changes.push(change, GFP_KERNEL)?;
+                if let Err(e) = changes.push(change, GFP_KERNEL) {
+                    if check {
+                        return Err(e.into());
+                    }
+                    // Unchecked, the jump can be switched alone: taking back the jumps of a
+                    // going module must not depend on an allocation.
+                    if let Some(change) = KlpJumpChange::new(jump, to) {
+                        klp_jump_switch(guard, &[change], &[])?;
+                    }
+                    continue;
+                }
                 let Some(top) = top.filter(|_| check) else {
                     continue;
                 };

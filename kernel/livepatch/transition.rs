@@ -39,8 +39,11 @@ static KLP_TRANSITION_PATCH: AtomicPtr<bindings::klp_patch> = AtomicPtr::new(nul
 /// [`KlpTransitionState`].
 static KLP_TARGET_STATE: AtomicI32 = AtomicI32::new(Idle.as_raw());
 
-/// Retries of the transition since it started.
+/// Retries of the transition, a second apart, since it started.
 static KLP_SIGNALS_CNT: AtomicU32 = AtomicU32::new(0);
+
+/// Quick retries of the transition since it started ([`model::klp_retry_delay_ms`]).
+static KLP_QUICK_CNT: AtomicU32 = AtomicU32::new(0);
 
 /// The work that retries the transition for the stragglers.
 // SAFETY: A zeroed delayed work is initialised by `klp_transition_init()` before use.
@@ -497,6 +500,16 @@ pub(crate) fn klp_try_complete_transition(guard: &KlpLocked) {
     unsafe { bindings::cpus_read_unlock() };
 
     if !complete {
+        let quick = KLP_QUICK_CNT.load(Ordering::Relaxed);
+        if let Some(ms) = model::klp_retry_delay_ms(quick) {
+            KLP_QUICK_CNT.store(quick.wrapping_add(1), Ordering::Relaxed);
+            // SAFETY: The work was initialised at init.
+            unsafe {
+                let delay = bindings::__msecs_to_jiffies(ms);
+                bindings::schedule_delayed_work(KLP_TRANSITION_WORK.get(), delay);
+            }
+            return;
+        }
         let cnt = KLP_SIGNALS_CNT.load(Ordering::Relaxed);
         if model::klp_signals_due(cnt, SIGNALS_TIMEOUT) {
             klp_send_signals();
@@ -580,6 +593,7 @@ pub(crate) fn klp_start_transition() {
         model::klp_start_task(&mut Task(task), target.as_raw());
     });
     KLP_SIGNALS_CNT.store(0, Ordering::Relaxed);
+    KLP_QUICK_CNT.store(0, Ordering::Relaxed);
 }
 
 /// Initialises a transition of `patch` to `state`: the global target, every task in the

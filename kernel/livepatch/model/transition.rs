@@ -23,6 +23,33 @@ use core::ffi::c_int;
 /// Stragglers get signals every this many retries of the transition (`SIGNALS_TIMEOUT`).
 pub const SIGNALS_TIMEOUT: u32 = 15;
 
+/// How many quick retries a transition makes before the C core's retry every second.
+pub const KLP_QUICK_RETRIES: u32 = 6;
+
+/// The delay in ms before the next try of a transition after `quick` quick retries: 10 ms, then
+/// twice as long each time ([`KLP_QUICK_RETRIES`] of them, 630 ms in all), then `None`: the C
+/// core's second, a retry that counts towards the signals and the `cond_resched()` hook.
+///
+/// A task that the first try finds running (the other CPU's current task, a task just woken)
+/// is usually asleep again milliseconds later; the C core waits a rounded second for it, so an
+/// idle one-function enable takes 30 ms or 1 s depending on where it falls.
+///
+/// # Examples
+///
+/// ```
+/// use klp_model::transition::{klp_retry_delay_ms, KLP_QUICK_RETRIES};
+/// assert_eq!(klp_retry_delay_ms(0), Some(10));
+/// assert_eq!(klp_retry_delay_ms(KLP_QUICK_RETRIES - 1), Some(320));
+/// assert_eq!(klp_retry_delay_ms(KLP_QUICK_RETRIES), None);
+/// ```
+pub fn klp_retry_delay_ms(quick: u32) -> Option<u32> {
+    if quick < KLP_QUICK_RETRIES {
+        10u32.checked_shl(quick)
+    } else {
+        None
+    }
+}
+
 /// The livepatch fields of one task.
 pub trait KlpTask {
     /// `task->patch_state`.

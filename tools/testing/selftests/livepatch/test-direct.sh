@@ -25,6 +25,8 @@ MOD_BUSY=test_klp_callbacks_busy
 MOD_RTARGET=test_klp_jump_target
 MOD_CTARGET=test_klp_jump_ctarget
 MOD_JUMP_RUST=test_klp_jump_rust_mod
+MOD_JUMP_RUST2=test_klp_jump_rust_mod2
+MOD_REPLACE=test_klp_atomic_replace
 MOD_JUMP_CORE=test_klp_jump_rust_core
 MOD_JUMP_C=test_klp_jump_c
 MOD_NOJUMP_C=test_klp_jump_c_nojump
@@ -319,5 +321,43 @@ insmod: ERROR: could not insert module test_modules/$MOD_JUMP_C.ko: Device or re
 $(enabled $MOD_JUMP_C)
 $(disabled $MOD_JUMP_C)
 % rmmod $MOD_CTARGET"
+
+
+# - stack two jump patches of target_show(): the newest shows; disable it:
+#   the older shows again
+# - an atomic-replace patch that does not patch target_show (it patches
+#   meminfo_proc_show through ftrace) replaces the older: its nop puts the
+#   function's own code back, at the start of its transition
+# - disable it: nothing is patched
+start_test "direct redirector: stacked jump patches, newest wins, atomic replace restores"
+
+load_mod $MOD_RTARGET
+load_lp $MOD_JUMP_RUST
+load_lp $MOD_JUMP_RUST2
+file_is /proc/$MOD_RTARGET "$MOD_JUMP_RUST2: this has been live patched"
+disable_lp $MOD_JUMP_RUST2
+file_is /proc/$MOD_RTARGET "$MOD_JUMP_RUST: this has been live patched"
+unload_lp $MOD_JUMP_RUST2
+load_lp $MOD_REPLACE replace=1
+file_is /proc/$MOD_RTARGET "$MOD_RTARGET: original"
+grep -q "^$MOD_REPLACE: this has been live patched$" /proc/meminfo ||
+	die "$MOD_REPLACE does not patch /proc/meminfo"
+loop_until '[[ ! -e /sys/kernel/livepatch/$MOD_JUMP_RUST ]]' ||
+	die "$MOD_JUMP_RUST was not replaced"
+unload_lp $MOD_JUMP_RUST
+disable_lp $MOD_REPLACE
+! grep -q "live patched" /proc/meminfo || die "/proc/meminfo is still patched"
+file_is /proc/$MOD_RTARGET "$MOD_RTARGET: original"
+unload_lp $MOD_REPLACE
+unload_mod $MOD_RTARGET
+
+check_result "% insmod test_modules/$MOD_RTARGET.ko
+$(enabled $MOD_JUMP_RUST)
+$(enabled $MOD_JUMP_RUST2)
+$(disabled $MOD_JUMP_RUST2)
+$(enabled $MOD_REPLACE replace=1)
+% rmmod $MOD_JUMP_RUST
+$(disabled $MOD_REPLACE)
+% rmmod $MOD_RTARGET"
 
 exit 0

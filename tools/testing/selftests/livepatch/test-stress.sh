@@ -4,7 +4,9 @@
 # (atomic replace) and disabling it, while 128 tasks call the patched getpid
 # syscall in a loop.  After each step the transition completes, every task
 # runs the code of the patch on top, and /proc/cmdline (patched by each)
-# shows that patch.  KLP_STRESS_CYCLES cycles (default 10).
+# shows that patch.  KLP_STRESS_CYCLES cycles (default 10).  On the Rust core,
+# the same for the jump redirector: two jump patches of a Rust function,
+# stacked and disabled while 16 tasks read the file that runs it.
 
 . $(dirname $0)/functions.sh
 . $(dirname $0)/expect.sh
@@ -101,5 +103,50 @@ done
 wait
 log "test_klp_stress: $CYCLES cycles with $NTASKS tasks"
 echo "ok"
+
+
+# - the jump redirector (the Rust core only): 16 tasks read
+#   /proc/test_klp_jump_target in a loop, each read running the Rust function
+#   target_show(), while two jump patches of it are stacked and disabled
+#   KLP_STRESS_CYCLES times; each switch stops the machine and waits for a
+#   moment when no reader is in the function, and after each step every read
+#   shows the patch on top
+if grep -q ' klp_enable_patch_jump$' /proc/kallsyms; then
+start_test "stress: stacked jump patches of a Rust function while 16 tasks read it"
+
+RTARGET=test_klp_jump_target
+JUMP1=test_klp_jump_rust_mod
+JUMP2=test_klp_jump_rust_mod2
+
+# shows TEXT: /proc/test_klp_jump_target reads TEXT.
+function shows() {
+	[[ "$(cat /proc/$RTARGET)" == "$1" ]] ||
+		die "cycle $cycle: /proc/$RTARGET reads '$(cat /proc/$RTARGET)', not '$1'"
+}
+
+load_mod $RTARGET
+readers=()
+for i in $(seq 1 16); do
+	nice -n 19 bash -c "while :; do cat /proc/$RTARGET > /dev/null; done" &
+	readers[$i]="$!"
+done
+for cycle in $(seq 1 $CYCLES); do
+	load_lp $JUMP1
+	shows "$JUMP1: this has been live patched"
+	load_lp $JUMP2
+	shows "$JUMP2: this has been live patched"
+	disable_lp $JUMP2
+	shows "$JUMP1: this has been live patched"
+	unload_lp $JUMP2
+	disable_lp $JUMP1
+	shows "$RTARGET: original"
+	unload_lp $JUMP1
+done
+kill ${readers[@]}
+wait 2>/dev/null
+unload_mod $RTARGET
+log "test_klp_stress: $CYCLES cycles of jump patches with 16 readers"
+echo "ok"
+fi
 
 exit 0
