@@ -8,6 +8,7 @@
 
 #include <linux/export.h>
 #include <linux/moduleloader.h>
+#include <linux/moduleparam.h>
 #include <linux/livepatch.h>
 #include <linux/livepatch_jump.h>
 #include <linux/livepatch_sched.h>
@@ -19,6 +20,14 @@ DEFINE_MUTEX(klp_mutex);
 
 /* Actively used patches: enabled or in transition (see klp.rs). */
 LIST_HEAD(klp_patches);
+
+/*
+ * How long the last switch of the jump redirector held the machine stopped,
+ * in ns (jump.rs): /sys/module/livepatch/parameters/jump_pause_ns.
+ */
+unsigned long long klp_jump_pause_ns;
+module_param_named(jump_pause_ns, klp_jump_pause_ns, ullong, 0444);
+MODULE_PARM_DESC(jump_pause_ns, "How long the last jump switch stopped the machine (ns)");
 
 /* Protects the shadow variable hash (see shadow.rs). */
 DEFINE_SPINLOCK(klp_shadow_lock);

@@ -225,6 +225,7 @@ unsafe extern "C" fn klp_jump_stop(data: *mut c_void) -> c_int {
             bindings::sync_core();
             return 0;
         }
+        let start = bindings::ktime_get();
         if !(*stop).ranges.is_empty() {
             (*stop).busy = klp_jump_busy((*stop).ranges);
         }
@@ -241,10 +242,18 @@ unsafe extern "C" fn klp_jump_stop(data: *mut c_void) -> c_int {
             bindings::text_poke_kgdb((*change.jump).at as *mut c_void, bytes, KLP_JUMP_LEN);
             (*change.jump).to = change.to;
         }
+        // Written by the stopped machine only, read by sysfs (`glue.c`).
+        addr_of_mut!(klp_jump_pause_ns).write_volatile((bindings::ktime_get() - start) as u64);
         (*stop).done.store(1, Ordering::Release);
         bindings::sync_core();
     }
     0
+}
+
+extern "C" {
+    /// How long the last switch that wrote its jumps held the machine stopped, in ns
+    /// (`/sys/module/livepatch/parameters/jump_pause_ns`, `glue.c`).
+    static mut klp_jump_pause_ns: u64;
 }
 
 /// The first pause before a switch is retried, in ms, doubled at each retry.

@@ -131,6 +131,7 @@ for i in $(seq "$reps"); do
 		sleep 0.5
 		if enable $PATCH nfuncs=$n jump=1; then
 			sample "jump_enable_ms.$n" "$(ms "$(param $PATCH enable_ns)")"
+			sample "jump_pause_ms.$n" "$(ms "$(param livepatch jump_pause_ns)")"
 			disable $PATCH && sample "jump_disable_ms.$n" "$(ms "$(param $PATCH disable_ns)")"
 		fi
 		unload $PATCH
@@ -156,6 +157,7 @@ done
 for i in $(seq "$reps"); do
 	if enable $PATCH nfuncs=100 jump=1; then
 		sample load_jump_enable_ms "$(ms "$(param $PATCH enable_ns)")"
+		sample load_jump_pause_ms "$(ms "$(param livepatch jump_pause_ns)")"
 		disable $PATCH && sample load_jump_disable_ms "$(ms "$(param $PATCH disable_ns)")"
 	fi
 	unload $PATCH

@@ -35,23 +35,24 @@ function arm() {
 	echo N > $FAULTS/fail_page_alloc/ignore-gfp-highmem
 }
 
-# inject KIND: load the patch with its n-th allocation failing in KIND, for
-# n = 1, 2, ... until an enable has no n-th allocation.
+# inject KIND [FILE [PARAMS]]: load the patch (with PARAMS) with its n-th
+# allocation failing in KIND, for n = 1, 2, ... until an enable has no n-th
+# allocation; FILE (default /proc/cmdline) shows whether it patches.
 function inject() {
-	local kind=$1 n=0 before out last
+	local kind=$1 file=${2:-/proc/cmdline} params=${3:-} n=0 before out last
 	arm $kind
 	while true; do
 		n=$((n + 1))
 		[[ $n -le 1000 ]] || die "$kind: klp_enable_patch() made more than 1000 allocations?"
 		before=$(snapshot)
-		if ! out=$(insmod test_modules/$MOD.ko fail_nth=$n 2>&1); then
+		if ! out=$(insmod test_modules/$MOD.ko fail_nth=$n $params 2>&1); then
 			same_snapshot "$kind: the failed allocation $n ($out)" "$before"
 			continue
 		fi
 		# Loaded: allocation n did not come, or its failure was coped with.
 		loop_until 'grep -q "^0$" /sys/kernel/livepatch/$MOD/transition' ||
 			die "$kind, allocation $n: the transition did not complete"
-		[[ "$(cat /proc/cmdline)" == "$MOD: this has been live patched" ]] ||
+		[[ "$(cat $file)" == "$MOD: this has been live patched" ]] ||
 			die "$kind, allocation $n: the patch is loaded and not effective"
 		echo 0 > /sys/kernel/livepatch/$MOD/enabled
 		loop_until '[[ ! -e /sys/kernel/livepatch/$MOD ]]' ||
@@ -61,8 +62,8 @@ function inject() {
 		last=$(dmesg | grep "$MOD: " | tail -n 1)
 		[[ "$last" == *"made fewer than $n allocations" ]] && break
 	done
-	SUMMARY+="# $kind: each of the $((n - 1)) allocations of klp_enable_patch() failed in turn"$'\n'
-	log "$MOD: $kind: each of the $((n - 1)) allocations of klp_enable_patch() failed in turn"
+	SUMMARY+="# $kind${params:+ ($params)}: each of the $((n - 1)) allocations of klp_enable_patch() failed in turn"$'\n'
+	log "$MOD: $kind${params:+ ($params)}: each of the $((n - 1)) allocations of klp_enable_patch() failed in turn"
 }
 
 
@@ -78,5 +79,23 @@ inject failslab
 inject fail_page_alloc
 echo "ok"
 echo -n "$SUMMARY"
+
+
+# - the same with jumps (the Rust core): the patch of the notrace
+#   ctarget_show() of test_klp_jump_ctarget, enabled with
+#   klp_enable_patch_jump(); after each failure the function's own code runs
+if grep -q ' klp_enable_patch_jump$' /proc/kallsyms; then
+start_test "fault injection: every allocation of klp_enable_patch_jump() fails in turn"
+
+load_mod test_klp_jump_ctarget
+SUMMARY=
+inject failslab /proc/test_klp_jump_ctarget jump=1
+inject fail_page_alloc /proc/test_klp_jump_ctarget jump=1
+[[ "$(cat /proc/test_klp_jump_ctarget)" == "test_klp_jump_ctarget: original" ]] ||
+	die "ctarget_show() does not run its own code"
+unload_mod test_klp_jump_ctarget
+echo "ok"
+echo -n "$SUMMARY"
+fi
 
 exit 0

@@ -5,17 +5,24 @@
  * fail-nth, with failslab or fail_page_alloc armed): test-fault-injection.sh
  * loads it with fail_nth = 1, 2, ... until klp_enable_patch() makes fewer
  * allocations than that, and checks that every failure leaves nothing behind.
+ * With jump=1 it patches the notrace ctarget_show() of test_klp_jump_ctarget
+ * instead, with klp_enable_patch_jump() (the jump redirector).
  */
 
 #include <linux/module.h>
 #include <linux/kernel.h>
 #include <linux/livepatch.h>
+#include <linux/livepatch_jump.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 
 static int fail_nth;
 module_param(fail_nth, int, 0);
 MODULE_PARM_DESC(fail_nth, "Fail this allocation of klp_enable_patch() (0: none)");
+
+static bool jump;
+module_param(jump, bool, 0);
+MODULE_PARM_DESC(jump, "Patch ctarget_show() of test_klp_jump_ctarget with klp_enable_patch_jump()");
 
 static int klp_fault_cmdline_proc_show(struct seq_file *m, void *v)
 {
@@ -33,6 +40,20 @@ static struct klp_func funcs[] = {
 static struct klp_object objs[] = {
 	{
 		.funcs = funcs,
+	}, { }
+};
+
+static struct klp_func jump_funcs[] = {
+	{
+		.old_name = "ctarget_show",
+		.new_func = klp_fault_cmdline_proc_show,
+	}, { }
+};
+
+static struct klp_object jump_objs[] = {
+	{
+		.name = "test_klp_jump_ctarget",
+		.funcs = jump_funcs,
 	}, { }
 };
 
@@ -74,10 +95,12 @@ static int __init test_klp_fault_init(void)
 	unsigned int left;
 	int ret;
 
+	if (jump)
+		patch.objs = jump_objs;
 	ret = klp_fault_arm(fail_nth);
 	if (ret)
 		return ret;
-	ret = klp_enable_patch(&patch);
+	ret = jump ? klp_enable_patch_jump(&patch) : klp_enable_patch(&patch);
 	left = klp_fault_disarm();
 
 	if (left)
