@@ -16,6 +16,7 @@ use crate::{enable, klp_for_each_patch, klp_patches_head, kobjects, reloc, state
 use crate::{KlpLocked, KlpMutexGuard};
 use core::ptr::null_mut;
 use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::alloc::{flags::GFP_KERNEL, KVVec};
 use kernel::bindings;
 use kernel::error::{code::*, Result};
 use kernel::ffi::{c_char, c_int, c_ulong, c_void};
@@ -205,8 +206,16 @@ pub(crate) fn klp_init_object_loaded(guard: &KlpLocked, patch: Patch, obj: Objec
         // written when the patch module itself loaded.
         reloc::klp_apply_object_relocs(patch, obj)?;
     }
+    let mut funcs = KVVec::new();
+    let mut wanted = KVVec::new();
     for func in obj.funcs_list() {
-        let old = reloc::klp_find_object_symbol(obj.name(), func.old_name(), func.old_sympos())?;
+        funcs.push(func, GFP_KERNEL)?;
+        wanted.push((func.old_name(), func.old_sympos()), GFP_KERNEL)?;
+    }
+    reloc::klp_find_object_symbols(obj.name(), &wanted, |i, old| {
+        let Some(&func) = funcs.get(i) else {
+            return Err(EINVAL);
+        };
         func.set_old_func(guard, old as *mut c_void);
 
         let mut size: c_ulong = 0;
@@ -232,8 +241,8 @@ pub(crate) fn klp_init_object_loaded(guard: &KlpLocked, patch: Patch, obj: Objec
             return Err(ENOENT);
         }
         func.set_new_size(guard, size);
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// Validates an object, adds its sysfs directory and initialises its funcs.

@@ -42,8 +42,9 @@ pub(crate) struct KlpOps {
     traced: bool,
     /// Whether the function's ftrace location calls the direct trampoline (`direct.rs`).
     direct: bool,
-    /// The jump of a function without an ftrace location (`jump.rs`).
-    jump: Option<KlpJump>,
+    /// The jump of a function without an ftrace location (`jump.rs`); boxed, so that the
+    /// klp_ops of the ftrace functions stay small.
+    jump: Option<KBox<KlpJump>>,
 }
 
 /// One registered ftrace_ops and the klp_ops of the old functions it traces.
@@ -384,7 +385,10 @@ fn klp_register_ops(
             func_stack: UNLINKED,
             traced: !jump,
             direct: false,
-            jump: if jump { Some(KlpJump::new(func, clean)?) } else { None },
+            jump: match jump {
+                true => Some(KBox::new(KlpJump::new(func, clean)?, GFP_KERNEL)?),
+                false => None,
+            },
         };
         ops.push(entry, GFP_KERNEL)?;
     }

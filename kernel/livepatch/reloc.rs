@@ -18,7 +18,9 @@ use core::ptr::null;
 use kernel::bindings;
 use kernel::error::{code::*, to_result, Result};
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
+use kernel::alloc::{flags::GFP_KERNEL, KVVec};
 use kernel::prelude::*;
+use kernel::str::BStr;
 
 /// The state of a kallsyms search (`struct klp_find_arg`).
 struct KlpFindArg<'a> {
@@ -28,6 +30,8 @@ struct KlpFindArg<'a> {
     addr: c_ulong,
     count: c_ulong,
     pos: c_ulong,
+    /// Whether the search is over (a walk of a module's symbols for many searches goes on).
+    done: bool,
 }
 
 /// Counts an occurrence of the searched symbol at `addr`; stops the search (returns 1) when
@@ -39,12 +43,15 @@ struct KlpFindArg<'a> {
 /// during the call (kallsyms passes it back so).
 unsafe extern "C" fn klp_match_callback(data: *mut c_void, addr: c_ulong) -> c_int {
     // SAFETY: `data` is the `KlpFindArg` of `klp_find_object_symbol()`.
-    let args = unsafe { &mut *data.cast::<KlpFindArg<'_>>() };
+    c_int::from(klp_match(unsafe { &mut *data.cast::<KlpFindArg<'_>>() }, addr))
+}
+
+/// Counts an occurrence at `addr`; whether the search for it is over: the symbol is found at
+/// the desired position, or an undefined position met a second occurrence.
+fn klp_match(args: &mut KlpFindArg<'_>, addr: c_ulong) -> bool {
     args.addr = addr;
     args.count += 1;
-    // Stop when the symbol is found at the desired position, or when an undefined position
-    // meets a second occurrence.
-    c_int::from((args.pos != 0 && args.count == args.pos) || (args.pos == 0 && args.count > 1))
+    (args.pos != 0 && args.count == args.pos) || (args.pos == 0 && args.count > 1)
 }
 
 /// [`klp_match_callback`] for a symbol of a module's kallsyms, if it has the searched name
@@ -91,6 +98,7 @@ pub(crate) fn klp_find_object_symbol(
         addr: 0,
         count: 0,
         pos: sympos,
+        done: false,
     };
     let data: *mut c_void = (&mut args as *mut KlpFindArg<'_>).cast();
     // SAFETY: The callbacks get `data`, a live `KlpFindArg`, during the calls only.
@@ -103,10 +111,22 @@ pub(crate) fn klp_find_object_symbol(
             bindings::module_kallsyms_on_each_symbol(objname, Some(klp_find_callback), data);
         }
     }
+    // SAFETY: As above.
+    unsafe { klp_found(objname, &args) }
+}
+
+/// The address that the search `args` for a symbol of `objname` found, or the C core's log
+/// line for what went wrong.
+///
+/// # Safety
+///
+/// `objname` is null or a C string.
+unsafe fn klp_found(objname: *const c_char, args: &KlpFindArg<'_>) -> Result<c_ulong> {
+    let (name_str, sympos) = (BStr::from_bytes(args.name), args.pos);
     let objname_str = if objname.is_null() {
         kernel::c_str!("vmlinux")
     } else {
-        // SAFETY: As above.
+        // SAFETY: The function's safety requirement.
         unsafe { c_str(objname) }
     };
 
@@ -139,6 +159,87 @@ pub(crate) fn klp_find_object_symbol(
         return Ok(args.addr);
     }
     Err(EINVAL)
+}
+
+/// The searches of the symbols of one module, sorted by name, for one walk of its symbols.
+struct KlpFindMany<'a> {
+    args: KVVec<KlpFindArg<'a>>,
+    /// Indices into `args`, by name.
+    order: KVVec<usize>,
+}
+
+/// [`klp_match`] for every search of the symbol `name` at `addr` that is not over.
+///
+/// # Safety
+///
+/// `data` points to the live `KlpFindMany` of [`klp_find_module_symbols`], not otherwise
+/// used during the call; `name` is a C string.
+unsafe extern "C" fn klp_find_many_callback(
+    data: *mut c_void,
+    name: *const c_char,
+    addr: c_ulong,
+) -> c_int {
+    // SAFETY: The function's safety requirement.
+    let (many, name) = unsafe { (&mut *data.cast::<KlpFindMany<'_>>(), c_str(name).as_bytes()) };
+    let KlpFindMany { args, order } = many;
+    let name_of = |i: usize| args.get(i).map_or(&[][..], |a| a.name);
+    let first = order.partition_point(|&i| name_of(i) < name);
+    for &i in order.iter().skip(first) {
+        let Some(arg) = args.get_mut(i) else { break };
+        if arg.name != name {
+            break;
+        }
+        if !arg.done {
+            arg.done = klp_match(arg, addr);
+        }
+    }
+    0
+}
+
+/// Calls `each` with the index and the address of each of the symbols `wanted` (names and
+/// positions, as for [`klp_find_object_symbol`]) in `objname`, in order, until one is not
+/// found (logged as there) or `each` fails. The symbols of a module are found with one walk of
+/// its symbols instead of one per symbol; a Rust path, or a symbol of vmlinux, alone.
+pub(crate) fn klp_find_object_symbols(
+    objname: *const c_char,
+    wanted: &[(*const c_char, c_ulong)],
+    mut each: impl FnMut(usize, c_ulong) -> Result,
+) -> Result {
+    if objname.is_null() {
+        for (i, &(name, pos)) in wanted.iter().enumerate() {
+            each(i, klp_find_object_symbol(objname, name, pos)?)?;
+        }
+        return Ok(());
+    }
+    let mut many = KlpFindMany {
+        args: KVVec::with_capacity(wanted.len(), GFP_KERNEL)?,
+        order: KVVec::with_capacity(wanted.len(), GFP_KERNEL)?,
+    };
+    for (i, &(name, pos)) in wanted.iter().enumerate() {
+        // SAFETY: The names are C strings of the patch module.
+        let name = unsafe { c_str(name) }.as_bytes();
+        let (addr, count, done) = (0, 0, false);
+        let rust = klp_is_rust_path(name);
+        many.args.push(KlpFindArg { name, rust, addr, count, pos, done }, GFP_KERNEL)?;
+        if !rust {
+            many.order.push(i, GFP_KERNEL)?;
+        }
+    }
+    let KlpFindMany { args, order } = &mut many;
+    order.sort_unstable_by(|&a, &b| args[a].name.cmp(args[b].name));
+    let data: *mut c_void = (&mut many as *mut KlpFindMany<'_>).cast();
+    // SAFETY: The callback gets `data`, a live `KlpFindMany`, during the call only.
+    unsafe { bindings::module_kallsyms_on_each_symbol(objname, Some(klp_find_many_callback), data) };
+    for (i, (arg, &(name, pos))) in many.args.iter().zip(wanted).enumerate() {
+        let addr = if arg.rust {
+            klp_find_object_symbol(objname, name, pos)?
+        } else {
+            // SAFETY: `objname` is a C string (a module's name).
+            unsafe { klp_found(objname, arg)? }
+        };
+        each(i, addr)?;
+    }
+    Ok(())
 }
 
 /// A NUL-terminated copy of `bytes` in `buf`.
