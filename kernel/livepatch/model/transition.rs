@@ -24,10 +24,10 @@ use core::ffi::c_int;
 pub const SIGNALS_TIMEOUT: u32 = 15;
 
 /// How many quick retries a transition makes before the C core's retry every second.
-pub const KLP_QUICK_RETRIES: u32 = 6;
+pub const KLP_QUICK_RETRIES: u32 = 8;
 
-/// The delay in ms before the next try of a transition after `quick` quick retries: 10 ms, then
-/// twice as long each time ([`KLP_QUICK_RETRIES`] of them, 630 ms in all), then `None`: the C
+/// The delay in ms before the next try of a transition after `quick` quick retries: 2 ms, then
+/// twice as long each time ([`KLP_QUICK_RETRIES`] of them, 510 ms in all), then `None`: the C
 /// core's second, a retry that counts towards the signals and the `cond_resched()` hook.
 ///
 /// A task that the first try finds running (the other CPU's current task, a task just woken)
@@ -38,13 +38,13 @@ pub const KLP_QUICK_RETRIES: u32 = 6;
 ///
 /// ```
 /// use klp_model::transition::{klp_retry_delay_ms, KLP_QUICK_RETRIES};
-/// assert_eq!(klp_retry_delay_ms(0), Some(10));
-/// assert_eq!(klp_retry_delay_ms(KLP_QUICK_RETRIES - 1), Some(320));
+/// assert_eq!(klp_retry_delay_ms(0), Some(2));
+/// assert_eq!(klp_retry_delay_ms(KLP_QUICK_RETRIES - 1), Some(256));
 /// assert_eq!(klp_retry_delay_ms(KLP_QUICK_RETRIES), None);
 /// ```
 pub fn klp_retry_delay_ms(quick: u32) -> Option<u32> {
     if quick < KLP_QUICK_RETRIES {
-        10u32.checked_shl(quick)
+        2u32.checked_shl(quick)
     } else {
         None
     }
