@@ -164,7 +164,8 @@ pub fn klp_relocations(ko: &[u8]) -> Result<(Vec<u8>, usize), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use object::{Object, ObjectSection, ObjectSymbol, RelocationTarget};
+    use object::read::elf::{Rela as _, SectionHeader as _};
+    use object::{Object, ObjectSection};
 
     #[test]
     fn klp_symbols_become_klp_relocations() {
@@ -202,13 +203,36 @@ mod tests {
             names,
             [".klp.sym.vmlinux.helper,2", ".klp.sym.vmlinux.hidden_global,0"]
         );
-        for (_, r) in text.relocations() {
-            let RelocationTarget::Symbol(i) = r.target() else {
+        // Each relocation section for the text holds one kind only.
+        let symbols = elf_file.elf_symbol_table();
+        let mut kinds = Vec::new();
+        for (i, hdr) in sections.enumerate() {
+            if hdr.sh_type.get(endian) != elf::SHT_RELA
+                || hdr.sh_info.get(endian) as usize != text.index().0
+            {
                 continue;
-            };
-            let s = f.symbol_by_index(i).unwrap();
-            assert!(!s.name().unwrap().starts_with(".klp.sym."), "{s:?}");
+            }
+            let name = sections.section_name(endian, hdr).unwrap();
+            let rels = hdr.rela(endian, elf_file.data()).unwrap().unwrap().0;
+            let klp: Vec<bool> = rels
+                .iter()
+                .map(|r| {
+                    let sym = symbols.symbol(r.symbol(endian, false).unwrap()).unwrap();
+                    symbols.symbol_name(endian, sym).unwrap().starts_with(b".klp.sym.")
+                })
+                .collect();
+            assert!(!klp.is_empty(), "section {i}");
+            assert!(klp.iter().all(|&k| k == klp[0]), "{}", String::from_utf8_lossy(name));
+            kinds.push((String::from_utf8_lossy(name).into_owned(), klp[0]));
         }
+        kinds.sort();
+        assert_eq!(
+            kinds,
+            [
+                (".klp.rela.vmlinux..text.__klp_new_show".to_string(), true),
+                (".rela.text.__klp_new_show".to_string(), false)
+            ]
+        );
     }
 
     #[test]
