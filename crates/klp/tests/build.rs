@@ -260,7 +260,11 @@ fn without_dry_run_an_output_is_needed() {
     assert_eq!(r.out, "");
     let r = klp_build(&t, CHANGE_SHOW, &["-o", "9lives.ko"]);
     assert_eq!(r.code, 2);
-    assert!(r.err.contains("the patch module must be NAME.ko"), "{}", r.err);
+    assert!(
+        r.err.contains("the patch module must be NAME.ko"),
+        "{}",
+        r.err
+    );
     // A build directory without the kernel's symbol files cannot link a module.
     let r = klp_build(&t, CHANGE_SHOW, &["-o", "fix.ko"]);
     assert_eq!(r.code, 1, "{}", r.err);

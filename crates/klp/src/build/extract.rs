@@ -160,7 +160,10 @@ impl<'data> Extractor<'_, 'data> {
         if let Some(&id) = self.copies.get(&index) {
             return Ok(id);
         }
-        let sec = self.file.section_by_index(index).map_err(|e| e.to_string())?;
+        let sec = self
+            .file
+            .section_by_index(index)
+            .map_err(|e| e.to_string())?;
         let name = sec.name().map_err(|e| e.to_string())?;
         let SectionFlags::Elf { sh_flags, sh_type } = sec.flags() else {
             return Err(format!("{name}: not an ELF section"));
@@ -231,7 +234,10 @@ impl<'data> Extractor<'_, 'data> {
 
     /// Copies the relocations of a copied section.
     fn relocate(&mut self, index: SectionIndex) -> Result<(), String> {
-        let sec = self.file.section_by_index(index).map_err(|e| e.to_string())?;
+        let sec = self
+            .file
+            .section_by_index(index)
+            .map_err(|e| e.to_string())?;
         let sec_name = sec.name().unwrap_or_default().to_string();
         let id = self.copies[&index];
         let base = sec.address();
@@ -343,7 +349,10 @@ impl<'data> Extractor<'_, 'data> {
     fn check_tables(&self) -> Result<(), String> {
         for sec in self.file.sections() {
             let name = sec.name().unwrap_or_default();
-            if !TABLES.iter().any(|t| name == *t || name.starts_with(&format!("{t}."))) {
+            if !TABLES
+                .iter()
+                .any(|t| name == *t || name.starts_with(&format!("{t}.")))
+            {
                 continue;
             }
             for (_, r) in sec.relocations() {
@@ -428,7 +437,11 @@ pub(crate) mod tests {
         std::fs::write(&c, source).unwrap();
         let st = Command::new("cc")
             .args(["-c", "-O2", "-fno-pic", "-mcmodel=kernel"])
-            .args(["-ffunction-sections", "-fdata-sections", "-fno-asynchronous-unwind-tables"])
+            .args([
+                "-ffunction-sections",
+                "-fdata-sections",
+                "-fno-asynchronous-unwind-tables",
+            ])
             .arg("-o")
             .arg(&o)
             .arg(&c)
@@ -506,7 +519,12 @@ int __attribute__((noinline)) other(int v) { return helper(v + 1); }
         assert!(names.contains(&".text.__klp_new_show".into()), "{names:?}");
         assert!(names.contains(&".text.added".into()), "{names:?}");
         // The unchanged functions stay in vmlinux.
-        assert!(!names.iter().any(|n| n.contains("helper") || n.contains("other")), "{names:?}");
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.contains("helper") || n.contains("other")),
+            "{names:?}"
+        );
         let new_show = f.symbol_by_name("__klp_new_show").unwrap();
         assert!(new_show.is_global() && new_show.kind() == SymbolKind::Text);
         assert!(f.symbol_by_name("show").is_none());
@@ -520,8 +538,16 @@ int __attribute__((noinline)) other(int v) { return helper(v + 1); }
         // the new function is called in the module.
         let str_section = t.iter().find(|n| n.starts_with(".rodata")).cloned();
         assert!(str_section.is_some(), "{t:?}");
-        for want in [".klp.sym.vmlinux.helper,2", ".klp.sym.vmlinux.hidden_global,0", "printk", ".text.added"] {
-            assert!(t.iter().any(|n| n == want), "no relocation to {want}: {t:?}");
+        for want in [
+            ".klp.sym.vmlinux.helper,2",
+            ".klp.sym.vmlinux.hidden_global,0",
+            "printk",
+            ".text.added",
+        ] {
+            assert!(
+                t.iter().any(|n| n == want),
+                "no relocation to {want}: {t:?}"
+            );
         }
         let s = f.section_by_name(&str_section.unwrap()).unwrap();
         assert!(
@@ -533,7 +559,10 @@ int __attribute__((noinline)) other(int v) { return helper(v + 1); }
         assert!(t.iter().any(|n| n.contains("fresh_count")), "{t:?}");
         assert!(f.symbol_by_name("fresh_count").is_some());
         assert!(f.symbol_by_name("counter").is_none());
-        for sym in f.symbols().filter(|s| s.name().unwrap_or("").starts_with(".klp.sym.")) {
+        for sym in f
+            .symbols()
+            .filter(|s| s.name().unwrap_or("").starts_with(".klp.sym."))
+        {
             assert!(sym.is_undefined(), "{sym:?}");
         }
     }

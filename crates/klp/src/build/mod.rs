@@ -188,14 +188,16 @@ pub fn build(ctx: &Ctx, io: &mut Io, args: &BuildArgs) -> Result<()> {
     ];
     if recorded[0].argv[0].contains("clang") {
         make.push("LLVM=1".to_string());
+        // clang's address-significance table (SHT_LLVM_ADDRSIG), which nothing
+        // of a module uses, is a section type that the ELF builder cannot read.
+        make.push("KCFLAGS=-fno-addrsig".to_string());
     }
     make.push("modules".to_string());
     let said = compiler.run(&make, &format!("building the patch module {name}"))?;
     check_modpost(&said)?;
     let ko = read(&moddir.join(format!("{name}.ko")))?;
-    let (ko, n) = module::klp_relocations(&ko).map_err(|e| {
-        KlpError::error(format!("making the klp relocations of {name}.ko: {e}"))
-    })?;
+    let (ko, n) = module::klp_relocations(&ko)
+        .map_err(|e| KlpError::error(format!("making the klp relocations of {name}.ko: {e}")))?;
     write(out, &ko)?;
     let _ = writeln!(
         io.err,
@@ -219,9 +221,7 @@ fn write(p: &Path, bytes: &[u8]) -> Result<()> {
 fn module_name(out: &Path) -> Result<String> {
     let file = out.file_name().unwrap_or_default().to_string_lossy();
     let name = file.strip_suffix(".ko").unwrap_or("").replace('-', "_");
-    let ident = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    let ident = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && name.chars().next().is_some_and(|c| !c.is_ascii_digit());
     if !ident || name.len() > 55 {
         return Err(KlpError::new(

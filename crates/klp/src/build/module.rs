@@ -147,9 +147,8 @@ pub fn klp_relocations(ko: &[u8]) -> Result<(Vec<u8>, usize), String> {
         let s = b.sections.add();
         s.name = name.into_bytes().into();
         s.sh_type = elf::SHT_RELA;
-        s.sh_flags = elf::SectionFlags(
-            elf::SHF_ALLOC.0 | elf::SHF_INFO_LINK.0 | SHF_RELA_LIVEPATCH,
-        );
+        s.sh_flags =
+            elf::SectionFlags(elf::SHF_ALLOC.0 | elf::SHF_INFO_LINK.0 | SHF_RELA_LIVEPATCH);
         s.sh_link_section = Some(symtab);
         s.sh_info_section = Some(target);
         s.sh_addralign = 8;
@@ -185,14 +184,20 @@ mod tests {
         let endian = object::Endianness::Little;
         assert_eq!(hdr.sh_type.get(endian), elf::SHT_RELA);
         let flags = hdr.sh_flags.get(endian).0;
-        assert_eq!(flags & (SHF_RELA_LIVEPATCH | elf::SHF_ALLOC.0), SHF_RELA_LIVEPATCH | elf::SHF_ALLOC.0);
+        assert_eq!(
+            flags & (SHF_RELA_LIVEPATCH | elf::SHF_ALLOC.0),
+            SHF_RELA_LIVEPATCH | elf::SHF_ALLOC.0
+        );
         let text = f.section_by_name(".text.__klp_new_show").unwrap();
         assert_eq!(hdr.sh_info.get(endian) as usize, text.index().0);
         // Every klp symbol has SHN_LIVEPATCH; the normal relocations keep only
         // normal symbols (printk, the copied string, the new function).
         let mut names = Vec::new();
         for sym in elf_file.elf_symbol_table().symbols() {
-            let name = elf_file.elf_symbol_table().symbol_name(endian, sym).unwrap();
+            let name = elf_file
+                .elf_symbol_table()
+                .symbol_name(endian, sym)
+                .unwrap();
             if name.starts_with(b".klp.sym.") {
                 assert_eq!(sym.st_shndx.get(endian).0, SHN_LIVEPATCH);
                 names.push(String::from_utf8_lossy(name).into_owned());
@@ -201,7 +206,10 @@ mod tests {
         names.sort();
         assert_eq!(
             names,
-            [".klp.sym.vmlinux.helper,2", ".klp.sym.vmlinux.hidden_global,0"]
+            [
+                ".klp.sym.vmlinux.helper,2",
+                ".klp.sym.vmlinux.hidden_global,0"
+            ]
         );
         // Each relocation section for the text holds one kind only.
         let symbols = elf_file.elf_symbol_table();
@@ -218,11 +226,18 @@ mod tests {
                 .iter()
                 .map(|r| {
                     let sym = symbols.symbol(r.symbol(endian, false).unwrap()).unwrap();
-                    symbols.symbol_name(endian, sym).unwrap().starts_with(b".klp.sym.")
+                    symbols
+                        .symbol_name(endian, sym)
+                        .unwrap()
+                        .starts_with(b".klp.sym.")
                 })
                 .collect();
             assert!(!klp.is_empty(), "section {i}");
-            assert!(klp.iter().all(|&k| k == klp[0]), "{}", String::from_utf8_lossy(name));
+            assert!(
+                klp.iter().all(|&k| k == klp[0]),
+                "{}",
+                String::from_utf8_lossy(name)
+            );
             kinds.push((String::from_utf8_lossy(name).into_owned(), klp[0]));
         }
         kinds.sort();
