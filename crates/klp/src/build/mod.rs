@@ -155,6 +155,12 @@ pub fn build(ctx: &Ctx, io: &mut Io, args: &BuildArgs) -> Result<()> {
             let old_sympos = vmlinux
                 .sympos(f, file, local)
                 .map_err(|e| KlpError::error(format!("{file}: the patched function {f}: {e}")))?;
+            if old_sympos != 0 {
+                let _ = writeln!(
+                    io.err,
+                    "klp: {f} is the vmlinux symbol {old_sympos} of that name (old_sympos)"
+                );
+            }
             funcs.push(module::Func {
                 old_name: f.clone(),
                 old_sympos,

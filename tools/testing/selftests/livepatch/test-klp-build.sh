@@ -14,6 +14,9 @@
 #   kernel/sys.c (a klp relocation to a local symbol)
 # - syscall: getpgid(-4242) returns 4242 (the __x64_sys_getpgid and
 #   __ia32_sys_getpgid wrappers are replaced)
+# - sympos: /proc/consoles' c_start() prints a first line; vmlinux has two
+#   c_start (the other is /proc/cpuinfo's), so the patch names it by its
+#   old_sympos
 
 . $(dirname $0)/functions.sh
 . $(dirname $0)/expect.sh
@@ -96,6 +99,24 @@ getpgid_is -4242 4242
 getpgid_is 0 "$(python3 -c 'import os; print(os.getpgrp())')"
 disable_lp $MOD
 getpgid_is -4242 error
+unload_lp $MOD
+
+check_result "$(enabled $MOD)
+$(disabled $MOD)"
+
+
+start_test "klp build: sympos"
+
+MOD=test_klp_build_sympos
+need_module $MOD
+load_lp $MOD
+[[ "$(head -n 1 /proc/consoles)" == "klp build: sympos" ]] ||
+	die "/proc/consoles starts with '$(head -n 1 /proc/consoles)'"
+[[ "$(head -n 1 /proc/cpuinfo)" == processor* ]] ||
+	die "/proc/cpuinfo starts with '$(head -n 1 /proc/cpuinfo)'"
+disable_lp $MOD
+[[ "$(head -n 1 /proc/consoles)" != "klp build: sympos" ]] ||
+	die "/proc/consoles still starts with the patch's line"
 unload_lp $MOD
 
 check_result "$(enabled $MOD)
