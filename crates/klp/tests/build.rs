@@ -267,7 +267,7 @@ fn without_dry_run_an_output_is_needed() {
     );
     // A build directory without the kernel's symbol files cannot link a module.
     let r = klp_build(&t, CHANGE_SHOW, &["-o", "fix.ko"]);
-    assert_eq!(r.code, 1, "{}", r.err);
+    assert_eq!(r.code, 4, "{}", r.err);
     assert!(r.err.contains("Module.symvers"), "{}", r.err);
     assert!(!t.patch.with_file_name("fix.ko").exists());
 }
