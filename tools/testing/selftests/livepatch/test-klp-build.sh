@@ -17,6 +17,9 @@
 # - sympos: /proc/consoles' c_start() prints a first line; vmlinux has two
 #   c_start (the other is /proc/cpuinfo's), so the patch names it by its
 #   old_sympos
+# - shadow: two files patched, whose functions share a shadow variable:
+#   cmdline_proc_show() counts its calls in it, version_proc_show() prints
+#   the count and frees it
 
 . $(dirname $0)/functions.sh
 . $(dirname $0)/expect.sh
@@ -117,6 +120,28 @@ load_lp $MOD
 disable_lp $MOD
 [[ "$(head -n 1 /proc/consoles)" != "klp build: sympos" ]] ||
 	die "/proc/consoles still starts with the patch's line"
+unload_lp $MOD
+
+check_result "$(enabled $MOD)
+$(disabled $MOD)"
+
+
+start_test "klp build: shadow"
+
+MOD=test_klp_build_shadow
+need_module $MOD
+VERSION=$(cat /proc/version)
+load_lp $MOD
+cmdline_is "$CMDLINE"
+cat /proc/cmdline >/dev/null
+[[ "$(cat /proc/version)" == "klp build: /proc/cmdline read 2 times" ]] ||
+	die "/proc/version reads '$(cat /proc/version)' after two reads of /proc/cmdline"
+# version_proc_show() freed it: no shadow variable is left behind.
+[[ "$(cat /proc/version)" == "klp build: /proc/cmdline read 0 times" ]] ||
+	die "/proc/version reads '$(cat /proc/version)' once the shadow variable is freed"
+disable_lp $MOD
+[[ "$(cat /proc/version)" == "$VERSION" ]] ||
+	die "/proc/version reads '$(cat /proc/version)', not '$VERSION'"
 unload_lp $MOD
 
 check_result "$(enabled $MOD)
