@@ -2,6 +2,8 @@
 //! The changed and new functions of a patched object, and what they need,
 //! extracted into a relocatable object of their own (the `object` crate's
 //! writer) that kbuild links into the patch module.
+//! A new function named as a callback ([`CALLBACKS`]) is copied as a global
+//! `__klp_callback_<kind>`, for the generated `klp_object`.
 //!
 //! Copied from the patched object: the section of each changed or new function
 //! (`-ffunction-sections`: one each), a changed function's renamed
@@ -30,6 +32,37 @@ use std::collections::{HashMap, HashSet};
 
 /// The prefix of the copies of changed functions.
 pub const NEW_PREFIX: &str = "__klp_new_";
+
+/// The callbacks a patch source can define, new functions of these names
+/// (`static __used`, or the compiler drops them: the copy is global), and
+/// their prototypes: the `klp_object` of vmlinux gets them
+/// (`klp_build_pre_patch` is its `callbacks.pre_patch`).
+pub const CALLBACKS: &[(&str, &str)] = &[
+    ("pre_patch", "int klp_build_pre_patch(struct klp_object *)"),
+    (
+        "post_patch",
+        "void klp_build_post_patch(struct klp_object *)",
+    ),
+    (
+        "pre_unpatch",
+        "void klp_build_pre_unpatch(struct klp_object *)",
+    ),
+    (
+        "post_unpatch",
+        "void klp_build_post_unpatch(struct klp_object *)",
+    ),
+];
+
+/// The callback (`pre_patch`, ...) that a function of this name is, if any.
+pub fn callback_of(name: &str) -> Option<&'static str> {
+    let kind = name.strip_prefix("klp_build_")?;
+    CALLBACKS.iter().map(|c| c.0).find(|k| *k == kind)
+}
+
+/// The global name of the copy of a callback in the module.
+pub fn callback_symbol(kind: &str) -> String {
+    format!("__klp_callback_{kind}")
+}
 
 /// The symbol a klp relocation to vmlinux's `name` at `sympos` names.
 pub fn klp_sym(name: &str, sympos: u64) -> String {
@@ -87,6 +120,11 @@ pub fn extract(
     for name in changed {
         x.renamed
             .insert(name.clone(), format!("{NEW_PREFIX}{name}"));
+    }
+    for name in new {
+        if let Some(kind) = callback_of(name) {
+            x.renamed.insert(name.clone(), callback_symbol(kind));
+        }
     }
     for name in changed.iter().chain(new) {
         let sym = x
@@ -565,6 +603,26 @@ int __attribute__((noinline)) other(int v) { return helper(v + 1); }
         {
             assert!(sym.is_undefined(), "{sym:?}");
         }
+    }
+
+    #[test]
+    fn a_callback_is_copied_as_a_global_symbol() {
+        let d = tempfile::tempdir().unwrap();
+        let with = format!(
+            "{NEW}struct klp_object;\n\
+             int klp_build_pre_patch(struct klp_object *o) {{ printk(\"pre\"); return 0; }}\n"
+        );
+        let (old, new) = (cc(d.path(), "old", OLD), cc(d.path(), "new", &with));
+        let new_fns = ["added".to_string(), "klp_build_pre_patch".to_string()];
+        let out = extract(&old, &new, &["show".into()], &new_fns, &link).unwrap();
+        let f = object::File::parse(&*out).unwrap();
+        let cb = f.symbol_by_name("__klp_callback_pre_patch").unwrap();
+        assert!(cb.is_global() && cb.kind() == SymbolKind::Text, "{cb:?}");
+        assert!(f
+            .section_by_name(".text.__klp_callback_pre_patch")
+            .is_some());
+        assert_eq!(callback_of("klp_build_post_unpatch"), Some("post_unpatch"));
+        assert_eq!(callback_of("klp_build_other"), None);
     }
 
     #[test]

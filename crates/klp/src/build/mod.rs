@@ -117,6 +117,8 @@ pub fn build(ctx: &Ctx, io: &mut Io, args: &BuildArgs) -> Result<()> {
     fs::create_dir(&moddir).map_err(|e| KlpError::io(moddir.display(), &e))?;
     let mut funcs = Vec::new();
     let mut shipped = Vec::new();
+    // Each callback, and the file that defines it.
+    let mut callbacks: Vec<(&str, &str)> = Vec::new();
     for (i, (report, (old, new))) in reports.iter().zip(&objects).enumerate() {
         if report.changed_functions.is_empty() && report.new_functions.is_empty() {
             continue;
@@ -134,6 +136,18 @@ pub fn build(ctx: &Ctx, io: &mut Io, args: &BuildArgs) -> Result<()> {
             )));
         }
         let file = &report.file;
+        for f in &report.new_functions {
+            let Some(kind) = extract::callback_of(f) else {
+                continue;
+            };
+            if let Some((_, other)) = callbacks.iter().find(|c| c.0 == kind) {
+                return Err(KlpError::error(format!(
+                    "{f} is defined in {other} and in {file}: one callback of each kind"
+                )));
+            }
+            check_callback(new, f, kind, file)?;
+            callbacks.push((kind, file));
+        }
         let link = |sym: &str, local: bool| {
             vmlinux
                 .link(sym, file, local)
@@ -176,7 +190,14 @@ pub fn build(ctx: &Ctx, io: &mut Io, args: &BuildArgs) -> Result<()> {
     let from = args.patch.file_name().unwrap_or_default().to_string_lossy();
     write(
         &moddir.join(format!("{name}-meta.c")),
-        module::metadata(&name, &from, &funcs, args.replace).as_bytes(),
+        module::metadata(
+            &name,
+            &from,
+            &funcs,
+            &callbacks.iter().map(|c| c.0).collect::<Vec<_>>(),
+            args.replace,
+        )
+        .as_bytes(),
     )?;
     write(
         &moddir.join("Kbuild"),
@@ -250,6 +271,30 @@ fn shipped_stem(file: &str) -> String {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect()
+}
+
+/// A callback must have the prototype that its `klp_callbacks` field has.
+fn check_callback(object: &[u8], name: &str, kind: &str, file: &str) -> Result<()> {
+    let want = extract::CALLBACKS
+        .iter()
+        .find(|c| c.0 == kind)
+        .map_or("", |c| c.1);
+    let protos = dwarf::prototypes(object)
+        .map_err(|e| KlpError::error(format!("{file}: the patched object: {e}")))?;
+    match protos.get(name) {
+        Some(p) if p == want => {}
+        Some(p) => {
+            return Err(KlpError::error(format!(
+                "{file}: the callback {name} is {p}; it must be {want}"
+            )))
+        }
+        None => {
+            return Err(KlpError::error(format!(
+                "{file}: the callback {name} has no debug info to check its prototype ({want})"
+            )))
+        }
+    }
+    Ok(())
 }
 
 /// Whether the function `name` of the object is local (static).

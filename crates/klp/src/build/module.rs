@@ -26,8 +26,15 @@ pub struct Func {
     pub new_name: String,
 }
 
-/// The C source of the patch module's metadata: one `klp_func` each, for vmlinux.
-pub fn metadata(name: &str, from: &str, funcs: &[Func], replace: bool) -> String {
+/// The C source of the patch module's metadata: one `klp_func` each, for
+/// vmlinux, whose `klp_object` has the `callbacks` (`pre_patch`, ...).
+pub fn metadata(
+    name: &str,
+    from: &str,
+    funcs: &[Func],
+    callbacks: &[&str],
+    replace: bool,
+) -> String {
     let mut c = String::new();
     let _ = writeln!(
         c,
@@ -40,6 +47,18 @@ pub fn metadata(name: &str, from: &str, funcs: &[Func], replace: bool) -> String
     for f in funcs {
         let _ = writeln!(c, "void {}(void);", f.new_name);
     }
+    let mut fields = String::new();
+    for kind in callbacks {
+        let sym = super::extract::callback_symbol(kind);
+        let result = if *kind == "pre_patch" { "int" } else { "void" };
+        let _ = writeln!(c, "{result} {sym}(struct klp_object *obj);");
+        let _ = writeln!(fields, "\t\t\t.{kind} = {sym},");
+    }
+    let callbacks = if fields.is_empty() {
+        String::new()
+    } else {
+        format!("\t\t.callbacks = {{\n{fields}\t\t}},\n")
+    };
     let _ = writeln!(c, "\nstatic struct klp_func funcs[] = {{");
     for f in funcs {
         let _ = writeln!(
@@ -52,7 +71,7 @@ pub fn metadata(name: &str, from: &str, funcs: &[Func], replace: bool) -> String
         c,
         "\t{{ }}\n}};\n\n\
          static struct klp_object objs[] = {{\n\
-         \t{{\n\t\t/* name being NULL means vmlinux */\n\t\t.funcs = funcs,\n\t}},\n\t{{ }}\n}};\n\n\
+         \t{{\n\t\t/* name being NULL means vmlinux */\n\t\t.funcs = funcs,\n{callbacks}\t}},\n\t{{ }}\n}};\n\n\
          static struct klp_patch patch = {{\n\
          \t.mod = THIS_MODULE,\n\t.objs = objs,\n\t.replace = {replace},\n}};\n\n\
          static int __init klp_build_init(void)\n{{\n\treturn klp_enable_patch(&patch);\n}}\n\n\
@@ -260,7 +279,19 @@ mod tests {
                 old_sympos: 2,
                 new_name: "__klp_new_cmdline_proc_show".into(),
             }],
+            &["pre_patch", "post_unpatch"],
             true,
+        );
+        assert!(
+            c.contains("int __klp_callback_pre_patch(struct klp_object *obj);"),
+            "{c}"
+        );
+        assert!(
+            c.contains(
+                "\t\t.callbacks = {\n\t\t\t.pre_patch = __klp_callback_pre_patch,\n\
+                 \t\t\t.post_unpatch = __klp_callback_post_unpatch,\n\t\t},\n"
+            ),
+            "{c}"
         );
         assert!(c.contains("void __klp_new_cmdline_proc_show(void);"), "{c}");
         assert!(c.contains(".old_name = \"cmdline_proc_show\","), "{c}");

@@ -20,6 +20,8 @@
 # - shadow: two files patched, whose functions share a shadow variable:
 #   cmdline_proc_show() counts its calls in it, version_proc_show() prints
 #   the count and frees it
+# - callbacks: the diff defines klp_build_pre_patch() and the three others,
+#   which klp build gives to the patch's klp_object; each logs when it runs
 
 . $(dirname $0)/functions.sh
 . $(dirname $0)/expect.sh
@@ -146,5 +148,33 @@ unload_lp $MOD
 
 check_result "$(enabled $MOD)
 $(disabled $MOD)"
+
+
+start_test "klp build: callbacks"
+
+MOD=test_klp_build_callbacks
+need_module $MOD
+load_lp $MOD
+cmdline_is "klp build: callbacks"
+disable_lp $MOD
+cmdline_is "$CMDLINE"
+unload_lp $MOD
+
+check_result "% insmod test_modules/$MOD.ko
+livepatch: enabling patch '$MOD'
+livepatch: '$MOD': initializing patching transition
+$MOD: pre_patch
+livepatch: '$MOD': starting patching transition
+livepatch: '$MOD': completing patching transition
+$MOD: post_patch
+livepatch: '$MOD': patching complete
+% echo 0 > /sys/kernel/livepatch/$MOD/enabled
+livepatch: '$MOD': initializing unpatching transition
+$MOD: pre_unpatch
+livepatch: '$MOD': starting unpatching transition
+livepatch: '$MOD': completing unpatching transition
+$MOD: post_unpatch
+livepatch: '$MOD': unpatching complete
+% rmmod $MOD"
 
 exit 0
