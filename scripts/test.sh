@@ -104,6 +104,37 @@ for d in "$REPO/$st"/klp-build/*.diff; do
 	fi
 done
 
+# 3c. klp build generates a patch module from each diff of
+# tools/testing/selftests/livepatch/klp-build/modules/, against this kernel's
+# build directory, installed beside the test modules as test_klp_build_<name>.ko
+# (with - as _), where test-klp-build.sh loads them in the guest. A diff with
+# a NAME.expect must be refused: the exit code, then a line of the refusal.
+step "klp build: patch modules from the corpus"
+mods=$KLP_BUILD/kselftest/livepatch/test_modules
+for d in "$REPO/$st"/klp-build/modules/*.diff; do
+	[ -e "$d" ] || continue
+	name=$(basename "$d" .diff)
+	ko=$mods/test_klp_build_${name//-/_}.ko
+	out=$KLP_WORK/klp-build-module-$name.log
+	rm -f "$ko"
+	rc=0
+	"$REPO/target/debug/klp" build --src "$KLP_WORK/linux" --build "$KLP_BUILD" \
+		--root "$KLP_ROOT" -o "$ko" "$d" >"$out" 2>&1 || rc=$?
+	if [ -e "${d%.diff}.expect" ]; then
+		code=$(sed -n 1p "${d%.diff}.expect")
+		expect=$(sed -n 2p "${d%.diff}.expect")
+		if [ "$rc" = "$code" ] && grep -qF -- "$expect" "$out" && [ ! -e "$ko" ]; then
+			tap ok "klp build: $name: refused: $expect"
+		else
+			tap not-ok "klp build: $name: refused: exit $code, $expect" <(echo "exit $rc"; cat "$out")
+		fi
+	elif [ "$rc" = 0 ] && [ -s "$ko" ]; then
+		tap ok "klp build: $name: builds ${ko##*/}"
+	else
+		tap not-ok "klp build: $name: builds ${ko##*/}" "$out"
+	fi
+done
+
 # 4. The livepatch kselftests in the guest: the upstream scripts, then the
 # project's own (the repo's test-*.sh that the pristine tree does not have).
 pristine=$KLP_SRC/linux-source-6.12/$st

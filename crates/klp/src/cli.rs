@@ -192,8 +192,8 @@ pub enum Command {
         #[command(flatten)]
         wait: WaitArgs,
     },
-    /// Tell which functions a diff against the kernel source changes (--dry-run; the
-    /// patch module generator is not implemented yet)
+    /// Build a livepatch module from a diff against the kernel source (-o OUT.ko), or
+    /// tell which functions it changes (--dry-run)
     Build(build::BuildArgs),
     /// Print the man page or a shell completion script (see the README to install them)
     Generate {

@@ -3,8 +3,8 @@
 //!
 //! It reads `/sys/kernel/livepatch` and `/proc/<pid>/task/<tid>/patch_state`
 //! and `.../stack`, loads patch modules with finit_module(2), removes them with
-//! delete_module(2), and explains transitions that do not finish; `klp build
-//! --dry-run` tells which functions a source diff changes.
+//! delete_module(2), and explains transitions that do not finish; `klp build`
+//! generates a patch module from a source diff.
 //! See Documentation/livepatch/klp.rst.
 
 pub mod blocking;

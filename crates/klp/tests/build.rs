@@ -126,7 +126,7 @@ fn a_changed_function_is_reported_and_nothing_is_written_to_the_trees() {
         r.out,
         "fs/demo.c (fs/demo.o):\n  changed  show\n\
          dry run: 1 changed, 0 new, 0 removed functions; \
-         no patch module generated (not implemented yet)\n"
+         no patch module generated\n"
     );
     assert!(r.err.contains("compiling fs/demo.c"), "{}", r.err);
     assert_eq!(snapshot(&t.src), src, "the source tree was written to");
@@ -248,14 +248,26 @@ fn what_cannot_be_compared_is_refused_with_what_to_do() {
 }
 
 #[test]
-fn without_dry_run_nothing_is_pretended() {
+fn without_dry_run_an_output_is_needed() {
     let t = tree();
     let r = klp_build(&t, CHANGE_SHOW, &[]);
     assert_eq!(r.code, 2);
     assert_eq!(
         r.err,
-        "klp: error: generating the patch module is not implemented yet; use --dry-run to see \
-         the changed functions\n"
+        "klp: error: say where to write the patch module (-o OUT.ko), or --dry-run to only \
+         see the changed functions\n"
     );
     assert_eq!(r.out, "");
+    let r = klp_build(&t, CHANGE_SHOW, &["-o", "9lives.ko"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.err.contains("the patch module must be NAME.ko"),
+        "{}",
+        r.err
+    );
+    // A build directory without the kernel's symbol files cannot link a module.
+    let r = klp_build(&t, CHANGE_SHOW, &["-o", "fix.ko"]);
+    assert_eq!(r.code, 4, "{}", r.err);
+    assert!(r.err.contains("Module.symvers"), "{}", r.err);
+    assert!(!t.patch.with_file_name("fix.ko").exists());
 }

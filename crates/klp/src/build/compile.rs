@@ -148,6 +148,23 @@ impl Compiler {
             &self.seen(copies).to_string_lossy(),
             &self.seen(&object).to_string_lossy(),
         );
+        self.run(&argv, &format!("compiling the {what} {}", rec.file))?;
+        Ok(object)
+    }
+
+    /// The build directory, as the commands see it.
+    pub fn build_dir(&self) -> &Path {
+        &self.cwd
+    }
+
+    /// A directory under the temporary directory, as the commands see it.
+    pub fn seen_path(&self, path: &Path) -> PathBuf {
+        self.seen(path)
+    }
+
+    /// Runs `argv` in the build directory (in the root, if there is one); on
+    /// failure the error says `doing` failed, with the last lines of its output.
+    pub fn run(&self, argv: &[String], doing: &str) -> Result<String> {
         let mut cmd = match &self.root {
             None => {
                 let mut c = Command::new(&argv[0]);
@@ -175,26 +192,26 @@ impl Compiler {
                     &self.tmp_seen,
                     &self.cwd,
                 ])
-                .args(&argv);
+                .args(argv);
                 c
             }
         };
         let out = cmd
             .output()
             .map_err(|e| KlpError::io(format!("running {}", argv[0]), &e))?;
+        let mut said = String::from_utf8_lossy(&out.stdout).into_owned();
+        said.push_str(&String::from_utf8_lossy(&out.stderr));
         if !out.status.success() {
-            let said = String::from_utf8_lossy(&out.stderr);
             let lines: Vec<&str> = said.lines().collect();
             let tail = lines[lines.len().saturating_sub(30)..].join("\n");
             return Err(KlpError::error(format!(
-                "compiling the {what} {} failed ({}):\n{tail}\nthe command (in {}): {}",
-                rec.file,
+                "{doing} failed ({}):\n{tail}\nthe command (in {}): {}",
                 out.status,
                 self.cwd.display(),
                 argv.join(" ")
             )));
         }
-        Ok(object)
+        Ok(said)
     }
 }
 

@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `klp build --dry-run --src SRCDIR --build BUILDDIR PATCH.diff`: which
-//! functions a diff against the kernel source changes, the first stage of a
-//! patch module generator (which does not exist yet). Each changed `.c` file is
-//! compiled twice, original and patched, with the command kbuild recorded for it,
-//! and the two objects are compared. See Documentation/livepatch/klp-build.rst.
+//! `klp build --src SRCDIR --build BUILDDIR -o OUT.ko PATCH.diff`: a livepatch
+//! module from a diff against the kernel source (`--dry-run`: only which
+//! functions it changes). Each changed `.c` file is compiled twice, original and
+//! patched, with the command kbuild recorded for it, and the two objects are
+//! compared; the changed and new functions are extracted into an object of their
+//! own, linked by kbuild with the generated `klp_patch` into the module, whose
+//! relocations to what it cannot link against become klp relocations. See
+//! Documentation/livepatch/klp-build.rst.
 
 mod compare;
 mod compile;
 mod diff;
 mod dwarf;
+mod extract;
 mod kbuild;
+mod module;
 mod report;
+mod vmlinux;
 
 use crate::commands::{Ctx, Io};
 use crate::error::{Kind, KlpError, Result};
@@ -20,10 +26,16 @@ use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug, Clone, PartialEq, Eq)]
 pub struct BuildArgs {
-    /// Only report the functions that the diff changes (required: generating the
-    /// patch module is not implemented yet)
-    #[arg(long)]
+    /// Only report the functions that the diff changes; generate no module
+    #[arg(long, conflicts_with = "output")]
     pub dry_run: bool,
+    /// Write the patch module here (its name, the file's without .ko, is the
+    /// patch's name in /sys/kernel/livepatch)
+    #[arg(short = 'o', long, value_name = "OUT.ko")]
+    pub output: Option<PathBuf>,
+    /// Make the patch an atomic replace of the patches enabled before it
+    #[arg(long, requires = "output")]
+    pub replace: bool,
     /// The kernel source tree that the diff applies to (read only)
     #[arg(long, value_name = "SRCDIR")]
     pub src: PathBuf,
@@ -41,13 +53,17 @@ pub struct BuildArgs {
 }
 
 pub fn build(ctx: &Ctx, io: &mut Io, args: &BuildArgs) -> Result<()> {
-    if !args.dry_run {
-        return Err(KlpError::new(
-            Kind::Usage,
-            "generating the patch module is not implemented yet; use --dry-run to see the \
-             changed functions",
-        ));
-    }
+    let module_name = match (&args.output, args.dry_run) {
+        (Some(out), _) => Some(module_name(out)?),
+        (None, true) => None,
+        (None, false) => {
+            return Err(KlpError::new(
+                Kind::Usage,
+                "say where to write the patch module (-o OUT.ko), or --dry-run to only see \
+                 the changed functions",
+            ))
+        }
+    };
     let text = fs::read_to_string(&args.patch)
         .map_err(|e| KlpError::io(format!("reading {}", args.patch.display()), &e))?;
     let files = diff::changed_files(&text)?;
@@ -77,20 +93,235 @@ pub fn build(ctx: &Ctx, io: &mut Io, args: &BuildArgs) -> Result<()> {
     )?;
     let mut reports = Vec::new();
     let mut refused = Vec::new();
+    let mut objects = Vec::new();
     for rec in &recorded {
         let _ = writeln!(io.err, "klp: compiling {} (original and patched)", rec.file);
         let old = compiler.compile(rec, &original, "original")?;
         let new = compiler.compile(rec, &patched, "patched")?;
-        let read = |p: &Path| fs::read(p).map_err(|e| KlpError::io(p.display(), &e));
-        let changes = compare::compare(&read(&old)?, &read(&new)?)
+        let (old, new) = (read(&old)?, read(&new)?);
+        let changes = compare::compare(&old, &new)
             .map_err(|e| KlpError::error(format!("comparing the objects of {}: {e}", rec.file)))?;
         refused.extend(report::refusals(&rec.file, &changes));
         reports.push(report::FileReport::new(rec, changes));
+        objects.push((old, new));
     }
     if !refused.is_empty() {
         return Err(KlpError::error(refused.join("\n")));
     }
-    report::print(ctx, io, &reports)
+    let (Some(name), Some(out)) = (module_name, &args.output) else {
+        return report::print(ctx, io, &reports);
+    };
+    let started = std::time::Instant::now();
+    let vmlinux = vmlinux::Vmlinux::read(&args.build)?;
+    let moddir = tmp.path().join("module");
+    fs::create_dir(&moddir).map_err(|e| KlpError::io(moddir.display(), &e))?;
+    let mut funcs = Vec::new();
+    let mut shipped = Vec::new();
+    // Each callback, and the file that defines it.
+    let mut callbacks: Vec<(&str, &str)> = Vec::new();
+    for (i, (report, (old, new))) in reports.iter().zip(&objects).enumerate() {
+        if report.changed_functions.is_empty() && report.new_functions.is_empty() {
+            continue;
+        }
+        if let Some(f) = report
+            .changed_functions
+            .iter()
+            .chain(&report.new_functions)
+            .find(|f| f.contains('#'))
+        {
+            return Err(KlpError::error(format!(
+                "{}: two functions named {} in one file: not supported yet",
+                report.file,
+                f.split('#').next().unwrap_or(f)
+            )));
+        }
+        let file = &report.file;
+        for f in &report.new_functions {
+            let Some(kind) = extract::callback_of(f) else {
+                continue;
+            };
+            if let Some((_, other)) = callbacks.iter().find(|c| c.0 == kind) {
+                return Err(KlpError::error(format!(
+                    "{f} is defined in {other} and in {file}: one callback of each kind"
+                )));
+            }
+            check_callback(new, f, kind, file)?;
+            callbacks.push((kind, file));
+        }
+        let link = |sym: &str, local: bool| {
+            vmlinux
+                .link(sym, file, local)
+                .map_err(|e| format!("a reference to {sym}: {e}"))
+        };
+        let bytes = extract::extract(
+            old,
+            new,
+            &report.changed_functions,
+            &report.new_functions,
+            &link,
+        )
+        .map_err(|e| KlpError::error(format!("{file}: extracting the functions: {e}")))?;
+        let stem = format!("klp-{i}-{}", shipped_stem(file));
+        write(&moddir.join(format!("{stem}.o_shipped")), &bytes)?;
+        shipped.push(stem);
+        for f in &report.changed_functions {
+            let local = is_local(new, f);
+            let old_sympos = vmlinux
+                .sympos(f, file, local)
+                .map_err(|e| KlpError::error(format!("{file}: the patched function {f}: {e}")))?;
+            if old_sympos != 0 {
+                let _ = writeln!(
+                    io.err,
+                    "klp: {f} is the vmlinux symbol {old_sympos} of that name (old_sympos)"
+                );
+            }
+            funcs.push(module::Func {
+                old_name: f.clone(),
+                old_sympos,
+                new_name: format!("{}{f}", extract::NEW_PREFIX),
+            });
+        }
+    }
+    if funcs.is_empty() {
+        return Err(KlpError::error(
+            "the diff changes no function: there is nothing to patch",
+        ));
+    }
+    let from = args.patch.file_name().unwrap_or_default().to_string_lossy();
+    write(
+        &moddir.join(format!("{name}-meta.c")),
+        module::metadata(
+            &name,
+            &from,
+            &funcs,
+            &callbacks.iter().map(|c| c.0).collect::<Vec<_>>(),
+            args.replace,
+        )
+        .as_bytes(),
+    )?;
+    write(
+        &moddir.join("Kbuild"),
+        module::kbuild(&name, &shipped).as_bytes(),
+    )?;
+    let _ = writeln!(io.err, "klp: building the patch module {name}");
+    let mut make = vec![
+        "make".to_string(),
+        "-C".to_string(),
+        compiler.build_dir().display().to_string(),
+        format!("M={}", compiler.seen_path(&moddir).display()),
+        // The .klp.sym.* symbols are undefined until they are made klp
+        // relocations, after the link: modpost only warns of them.
+        "KBUILD_MODPOST_WARN=1".to_string(),
+    ];
+    if recorded[0].argv[0].contains("clang") {
+        make.push("LLVM=1".to_string());
+        // clang's address-significance table (SHT_LLVM_ADDRSIG), which nothing
+        // of a module uses, is a section type that the ELF builder cannot read.
+        make.push("KCFLAGS=-fno-addrsig".to_string());
+    }
+    make.push("modules".to_string());
+    let said = compiler.run(&make, &format!("building the patch module {name}"))?;
+    check_modpost(&said)?;
+    let ko = read(&moddir.join(format!("{name}.ko")))?;
+    let (ko, n) = module::klp_relocations(&ko)
+        .map_err(|e| KlpError::error(format!("making the klp relocations of {name}.ko: {e}")))?;
+    write(out, &ko)?;
+    let _ = writeln!(
+        io.err,
+        "klp: wrote {} ({} functions, {n} klp relocations; {:.1} s after the compiles)",
+        out.display(),
+        funcs.len(),
+        started.elapsed().as_secs_f64()
+    );
+    report::print_built(ctx, io, &reports, out)
+}
+
+fn read(p: &Path) -> Result<Vec<u8>> {
+    fs::read(p).map_err(|e| KlpError::io(p.display(), &e))
+}
+
+fn write(p: &Path, bytes: &[u8]) -> Result<()> {
+    fs::write(p, bytes).map_err(|e| KlpError::io(format!("writing {}", p.display()), &e))
+}
+
+/// The module's name, from `OUT.ko`: a C identifier once `-` is `_`, as kbuild's.
+fn module_name(out: &Path) -> Result<String> {
+    let file = out.file_name().unwrap_or_default().to_string_lossy();
+    let name = file.strip_suffix(".ko").unwrap_or("").replace('-', "_");
+    let ident = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.chars().next().is_some_and(|c| !c.is_ascii_digit());
+    if !ident || name.len() > 55 {
+        return Err(KlpError::new(
+            Kind::Usage,
+            format!(
+                "{}: the patch module must be NAME.ko, NAME made of letters, digits, _ and -, \
+                 at most 55 characters, not starting with a digit (it names the module and \
+                 the patch)",
+                out.display()
+            ),
+        ));
+    }
+    Ok(name)
+}
+
+/// `fs_proc_cmdline` for `fs/proc/cmdline.c`.
+fn shipped_stem(file: &str) -> String {
+    file.strip_suffix(".c")
+        .unwrap_or(file)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// A callback must have the prototype that its `klp_callbacks` field has.
+fn check_callback(object: &[u8], name: &str, kind: &str, file: &str) -> Result<()> {
+    let want = extract::CALLBACKS
+        .iter()
+        .find(|c| c.0 == kind)
+        .map_or("", |c| c.1);
+    let protos = dwarf::prototypes(object)
+        .map_err(|e| KlpError::error(format!("{file}: the patched object: {e}")))?;
+    match protos.get(name) {
+        Some(p) if p == want => {}
+        Some(p) => {
+            return Err(KlpError::error(format!(
+                "{file}: the callback {name} is {p}; it must be {want}"
+            )))
+        }
+        None => {
+            return Err(KlpError::error(format!(
+                "{file}: the callback {name} has no debug info to check its prototype ({want})"
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// Whether the function `name` of the object is local (static).
+fn is_local(object: &[u8], name: &str) -> bool {
+    use object::{Object, ObjectSymbol};
+    object::File::parse(object).is_ok_and(|f| {
+        f.symbols()
+            .any(|s| s.name() == Ok(name) && s.is_definition() && s.is_local())
+    })
+}
+
+/// Refuses the module if modpost found an undefined symbol other than a
+/// `.klp.sym.*` one (it only warns: KBUILD_MODPOST_WARN).
+fn check_modpost(said: &str) -> Result<()> {
+    let bad: Vec<&str> = said
+        .lines()
+        .filter(|l| l.contains("modpost:") && l.contains("undefined!"))
+        .filter(|l| !l.contains("\".klp.sym."))
+        .collect();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    Err(KlpError::error(format!(
+        "the patch module uses symbols that neither vmlinux exports nor a klp relocation \
+         names:\n{}",
+        bad.join("\n")
+    )))
 }
 
 /// Copies `src/file` to `dir/file`.

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-//! What `klp build --dry-run` says: the changed, new and removed functions of
-//! each file, or why the change cannot be live patched.
+//! What `klp build` says: the changed, new and removed functions of each file
+//! (and the module it wrote), or why the change cannot be live patched.
 
 use super::compare::Changes;
 use super::kbuild::Recorded;
 use crate::commands::{print_json, Ctx, Io};
 use crate::error::Result;
 use serde::Serialize;
+use std::path::Path;
 
 #[derive(Serialize, Debug, Clone, PartialEq, Eq)]
 pub struct FileReport {
@@ -57,15 +58,28 @@ pub fn refusals(file: &str, c: &Changes) -> Vec<String> {
 #[derive(Serialize)]
 struct Report<'a> {
     dry_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<String>,
     files: &'a [FileReport],
 }
 
+/// The report of a dry run.
 pub fn print(ctx: &Ctx, io: &mut Io, files: &[FileReport]) -> Result<()> {
+    print_report(ctx, io, files, None)
+}
+
+/// The report of a build that wrote the module `out`.
+pub fn print_built(ctx: &Ctx, io: &mut Io, files: &[FileReport], out: &Path) -> Result<()> {
+    print_report(ctx, io, files, Some(out))
+}
+
+fn print_report(ctx: &Ctx, io: &mut Io, files: &[FileReport], out: Option<&Path>) -> Result<()> {
     if ctx.json {
         return print_json(
             io,
             &Report {
-                dry_run: true,
+                dry_run: out.is_none(),
+                output: out.map(|o| o.display().to_string()),
                 files,
             },
         );
@@ -92,10 +106,17 @@ pub fn print(ctx: &Ctx, io: &mut Io, files: &[FileReport]) -> Result<()> {
         new += f.new_functions.len();
         removed += f.removed_functions.len();
     }
-    let _ = writeln!(
-        io.out,
-        "dry run: {changed} changed, {new} new, {removed} removed functions; \
-         no patch module generated (not implemented yet)"
-    );
+    let _ = match out {
+        None => writeln!(
+            io.out,
+            "dry run: {changed} changed, {new} new, {removed} removed functions; \
+             no patch module generated"
+        ),
+        Some(o) => writeln!(
+            io.out,
+            "{}: {changed} changed, {new} new functions ({removed} removed, left in place)",
+            o.display()
+        ),
+    };
     Ok(())
 }

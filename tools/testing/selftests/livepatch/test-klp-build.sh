@@ -1,0 +1,180 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Patch modules that `klp build` generated from the diffs of
+# klp-build/modules/ (scripts/test.sh builds them against this kernel into
+# test_modules/test_klp_build_<name>.ko, named test_klp_* so that
+# check_result keeps their log lines): each is loaded, its effect checked
+# from userspace, then it is disabled (the effect is gone) and unloaded.
+#
+# - exported: cmdline_proc_show() calls only exported functions
+# - new-function: cmdline_proc_show() calls a function that the diff adds,
+#   and reads saved_command_line, which vmlinux does not export (a klp
+#   relocation)
+# - static-call: getpgid(-4343) calls do_sysinfo(), a static function of
+#   kernel/sys.c (a klp relocation to a local symbol)
+# - syscall: getpgid(-4242) returns 4242 (the __x64_sys_getpgid and
+#   __ia32_sys_getpgid wrappers are replaced)
+# - sympos: /proc/consoles' c_start() prints a first line; vmlinux has two
+#   c_start (the other is /proc/cpuinfo's), so the patch names it by its
+#   old_sympos
+# - shadow: two files patched, whose functions share a shadow variable:
+#   cmdline_proc_show() counts its calls in it, version_proc_show() prints
+#   the count and frees it
+# - callbacks: the diff defines klp_build_pre_patch() and the three others,
+#   which klp build gives to the patch's klp_object; each logs when it runs
+
+. $(dirname $0)/functions.sh
+. $(dirname $0)/expect.sh
+
+command -v python3 >/dev/null || skip "python3 is needed to call getpgid()"
+
+setup_config
+
+CMDLINE=$(cat /proc/cmdline)
+
+# need_module NAME: the generated module is installed (a missing one fails).
+function need_module() {
+	[[ -e test_modules/$1.ko ]] ||
+		die "test_modules/$1.ko is missing: klp build did not generate it (see scripts/test.sh)"
+}
+
+# getpgid_is PID WANT: getpgid(PID) returns WANT, or fails if WANT is "error".
+function getpgid_is() {
+	local got
+	got=$(python3 -c 'import os, sys
+try:
+	print(os.getpgid(int(sys.argv[1])))
+except OSError:
+	print("error")' "$1")
+	[[ "$got" == "$2" ]] || die "getpgid($1) returns $got, not $2"
+}
+
+
+start_test "klp build: exported"
+
+MOD=test_klp_build_exported
+need_module $MOD
+load_lp $MOD
+cmdline_is "klp build: exported"
+disable_lp $MOD
+cmdline_is "$CMDLINE"
+unload_lp $MOD
+
+check_result "$(enabled $MOD)
+$(disabled $MOD)"
+
+
+start_test "klp build: new-function"
+
+MOD=test_klp_build_new_function
+need_module $MOD
+load_lp $MOD
+cmdline_is "$CMDLINE klp-build-new-function"
+disable_lp $MOD
+cmdline_is "$CMDLINE"
+unload_lp $MOD
+
+check_result "$(enabled $MOD)
+$(disabled $MOD)"
+
+
+start_test "klp build: static-call"
+
+MOD=test_klp_build_static_call
+need_module $MOD
+getpgid_is -4343 error
+load_lp $MOD
+getpgid_is -4343 4343
+getpgid_is 0 "$(python3 -c 'import os; print(os.getpgrp())')"
+disable_lp $MOD
+getpgid_is -4343 error
+unload_lp $MOD
+
+check_result "$(enabled $MOD)
+$(disabled $MOD)"
+
+
+start_test "klp build: syscall"
+
+MOD=test_klp_build_syscall
+need_module $MOD
+getpgid_is -4242 error
+load_lp $MOD
+getpgid_is -4242 4242
+getpgid_is 0 "$(python3 -c 'import os; print(os.getpgrp())')"
+disable_lp $MOD
+getpgid_is -4242 error
+unload_lp $MOD
+
+check_result "$(enabled $MOD)
+$(disabled $MOD)"
+
+
+start_test "klp build: sympos"
+
+MOD=test_klp_build_sympos
+need_module $MOD
+load_lp $MOD
+[[ "$(head -n 1 /proc/consoles)" == "klp build: sympos" ]] ||
+	die "/proc/consoles starts with '$(head -n 1 /proc/consoles)'"
+[[ "$(head -n 1 /proc/cpuinfo)" == processor* ]] ||
+	die "/proc/cpuinfo starts with '$(head -n 1 /proc/cpuinfo)'"
+disable_lp $MOD
+[[ "$(head -n 1 /proc/consoles)" != "klp build: sympos" ]] ||
+	die "/proc/consoles still starts with the patch's line"
+unload_lp $MOD
+
+check_result "$(enabled $MOD)
+$(disabled $MOD)"
+
+
+start_test "klp build: shadow"
+
+MOD=test_klp_build_shadow
+need_module $MOD
+VERSION=$(cat /proc/version)
+load_lp $MOD
+cmdline_is "$CMDLINE"
+cat /proc/cmdline >/dev/null
+[[ "$(cat /proc/version)" == "klp build: /proc/cmdline read 2 times" ]] ||
+	die "/proc/version reads '$(cat /proc/version)' after two reads of /proc/cmdline"
+# version_proc_show() freed it: no shadow variable is left behind.
+[[ "$(cat /proc/version)" == "klp build: /proc/cmdline read 0 times" ]] ||
+	die "/proc/version reads '$(cat /proc/version)' once the shadow variable is freed"
+disable_lp $MOD
+[[ "$(cat /proc/version)" == "$VERSION" ]] ||
+	die "/proc/version reads '$(cat /proc/version)', not '$VERSION'"
+unload_lp $MOD
+
+check_result "$(enabled $MOD)
+$(disabled $MOD)"
+
+
+start_test "klp build: callbacks"
+
+MOD=test_klp_build_callbacks
+need_module $MOD
+load_lp $MOD
+cmdline_is "klp build: callbacks"
+disable_lp $MOD
+cmdline_is "$CMDLINE"
+unload_lp $MOD
+
+check_result "% insmod test_modules/$MOD.ko
+livepatch: enabling patch '$MOD'
+livepatch: '$MOD': initializing patching transition
+$MOD: pre_patch
+livepatch: '$MOD': starting patching transition
+livepatch: '$MOD': completing patching transition
+$MOD: post_patch
+livepatch: '$MOD': patching complete
+% echo 0 > /sys/kernel/livepatch/$MOD/enabled
+livepatch: '$MOD': initializing unpatching transition
+$MOD: pre_unpatch
+livepatch: '$MOD': starting unpatching transition
+livepatch: '$MOD': completing unpatching transition
+$MOD: post_unpatch
+livepatch: '$MOD': unpatching complete
+% rmmod $MOD"
+
+exit 0
