@@ -70,7 +70,9 @@ pub(crate) fn klp_enable_patch_locked(guard: &KlpLocked, patch: Patch) -> Result
             })
         })
         // The jumps switch at once, for every task, once no task runs the functions.
-        .and_then(|()| patch::klp_jump_update(guard, Some(KlpTransitionState::Patched), None, true));
+        .and_then(|()| {
+            patch::klp_jump_update(guard, Some(KlpTransitionState::Patched), None, true)
+        });
     if let Err(e) = result {
         pr_warn!("failed to enable patch '{}'\n", patch.name());
         transition::klp_cancel_transition(guard);

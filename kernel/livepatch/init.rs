@@ -423,7 +423,11 @@ unsafe fn klp_enable_patch_mode(patch: *mut bindings::klp_patch, jump: bool) -> 
     }
 
     klp_init_patch_early(&guard, patch);
-    let allowed = if jump { crate::jump::klp_jump_allow(&guard, patch) } else { Ok(()) };
+    let allowed = if jump {
+        crate::jump::klp_jump_allow(&guard, patch)
+    } else {
+        Ok(())
+    };
     let result = allowed
         .and_then(|()| klp_init_patch(&guard, patch))
         .and_then(|()| enable::klp_enable_patch_locked(&guard, patch));

@@ -49,9 +49,8 @@ impl KlpJump {
         let mut first = [0u8; 4];
         // SAFETY: `old` is the address of a function that kallsyms knows, of `size` bytes;
         // the copy checks that it can be read.
-        let read = unsafe {
-            bindings::copy_from_kernel_nofault(first.as_mut_ptr().cast(), old as _, 4)
-        };
+        let read =
+            unsafe { bindings::copy_from_kernel_nofault(first.as_mut_ptr().cast(), old as _, 4) };
         let at = match klp_jump_offset(u32::from_le_bytes(first), size) {
             Ok(offset) if read == 0 => old + offset,
             Ok(_) => return Err(refuse(func, "its code cannot be read", EFAULT)),
@@ -193,7 +192,11 @@ unsafe fn klp_jump_busy(ranges: &[KlpJumpRange]) -> Option<(Option<Func>, c_int)
         let hit = klp_with_reliable_stack(task, |stack| {
             ranges
                 .iter()
-                .find(|r| stack.iter().any(|&ip| (r.start..r.end).contains(&(ip as usize))))
+                .find(|r| {
+                    stack
+                        .iter()
+                        .any(|&ip| (r.start..r.end).contains(&(ip as usize)))
+                })
                 .map(|r| r.func)
         });
         busy = match hit {

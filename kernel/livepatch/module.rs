@@ -90,14 +90,14 @@ fn klp_module_apply(
                 .inspect_err(|_| patch::klp_unpatch_object(guard, obj))
         })
         .inspect_err(|e| {
-        pr_warn!(
-            "failed to apply patch '{}' to module '{}' ({})\n",
-            patch.name(),
-            name,
-            e.to_errno()
-        );
-        callbacks::klp_post_unpatch_callback(obj);
-    })?;
+            pr_warn!(
+                "failed to apply patch '{}' to module '{}' ({})\n",
+                patch.name(),
+                name,
+                e.to_errno()
+            );
+            callbacks::klp_post_unpatch_callback(obj);
+        })?;
     if transition::klp_transition_patch() != Some(patch) {
         callbacks::klp_post_patch_callback(obj);
     }

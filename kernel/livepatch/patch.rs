@@ -408,7 +408,10 @@ fn klp_register_ops(
     let failed = |what: &str, e: Error| {
         if let (true, Some((_, func))) = (name_it, firsts.first()) {
             let errno = e.to_errno();
-            pr_err!("failed to {what} for function '{}' ({errno})\n", func.name());
+            pr_err!(
+                "failed to {what} for function '{}' ({errno})\n",
+                func.name()
+            );
         }
         e
     };
@@ -583,7 +586,11 @@ pub(crate) fn klp_jump_update(
                 transition: top.transition() || left,
                 nop: top.nop(),
             };
-            let state = if left { Some(KlpTransitionState::Unpatched) } else { target };
+            let state = if left {
+                Some(KlpTransitionState::Unpatched)
+            } else {
+                target
+            };
             match klp_select_func(stack, state, || next.map(|f| f.nop())) {
                 Selected::Top => Some(top.new_func() as usize),
                 Selected::Next => next.map(|f| f.new_func() as usize),
@@ -645,12 +652,26 @@ fn klp_jump_collect(
                     continue;
                 };
                 let (start, end) = jump.old_range();
-                ranges.push(KlpJumpRange { start, end, func: top }, GFP_KERNEL)?;
+                ranges.push(
+                    KlpJumpRange {
+                        start,
+                        end,
+                        func: top,
+                    },
+                    GFP_KERNEL,
+                )?;
                 let mut func = Some(top);
                 while let Some(f) = func {
                     let start = f.new_func() as usize;
                     let end = start + f.new_size() as usize;
-                    ranges.push(KlpJumpRange { start, end, func: f }, GFP_KERNEL)?;
+                    ranges.push(
+                        KlpJumpRange {
+                            start,
+                            end,
+                            func: f,
+                        },
+                        GFP_KERNEL,
+                    )?;
                     func = KlpOps::next_func(entry, f);
                 }
             }
@@ -764,7 +785,13 @@ pub(crate) fn klp_direct_leave(guard: &KlpLocked) -> Result {
             }
             let count = back.len() as core::ffi::c_uint;
             let reset = !(*group).registered as core::ffi::c_int;
-            to_result(bindings::ftrace_set_filter_ips(fops, back.as_mut_ptr(), count, 0, reset))?;
+            to_result(bindings::ftrace_set_filter_ips(
+                fops,
+                back.as_mut_ptr(),
+                count,
+                0,
+                reset,
+            ))?;
             if !(*group).registered {
                 let register = || bindings::register_ftrace_function(fops);
                 to_result(klp_direct_restoring(guard, register))?;

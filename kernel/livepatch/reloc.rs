@@ -15,10 +15,10 @@ use crate::model::klp_sym::{klp_parse_rela_section, klp_parse_sym, KlpSym};
 use crate::model::rust_sym::{klp_is_rust_path, klp_rust_path_matches};
 use crate::objects::{c_str, Object, Patch};
 use core::ptr::null;
+use kernel::alloc::{flags::GFP_KERNEL, KVVec};
 use kernel::bindings;
 use kernel::error::{code::*, to_result, Result};
 use kernel::ffi::{c_char, c_int, c_uint, c_ulong, c_void};
-use kernel::alloc::{flags::GFP_KERNEL, KVVec};
 use kernel::prelude::*;
 use kernel::str::BStr;
 
@@ -43,7 +43,10 @@ struct KlpFindArg<'a> {
 /// during the call (kallsyms passes it back so).
 unsafe extern "C" fn klp_match_callback(data: *mut c_void, addr: c_ulong) -> c_int {
     // SAFETY: `data` is the `KlpFindArg` of `klp_find_object_symbol()`.
-    c_int::from(klp_match(unsafe { &mut *data.cast::<KlpFindArg<'_>>() }, addr))
+    c_int::from(klp_match(
+        unsafe { &mut *data.cast::<KlpFindArg<'_>>() },
+        addr,
+    ))
 }
 
 /// Counts an occurrence at `addr`; whether the search for it is over: the symbol is found at
@@ -220,7 +223,17 @@ pub(crate) fn klp_find_object_symbols(
         let name = unsafe { c_str(name) }.as_bytes();
         let (addr, count, done) = (0, 0, false);
         let rust = klp_is_rust_path(name);
-        many.args.push(KlpFindArg { name, rust, addr, count, pos, done }, GFP_KERNEL)?;
+        many.args.push(
+            KlpFindArg {
+                name,
+                rust,
+                addr,
+                count,
+                pos,
+                done,
+            },
+            GFP_KERNEL,
+        )?;
         if !rust {
             many.order.push(i, GFP_KERNEL)?;
         }
@@ -229,7 +242,9 @@ pub(crate) fn klp_find_object_symbols(
     order.sort_unstable_by(|&a, &b| args[a].name.cmp(args[b].name));
     let data: *mut c_void = (&mut many as *mut KlpFindMany<'_>).cast();
     // SAFETY: The callback gets `data`, a live `KlpFindMany`, during the call only.
-    unsafe { bindings::module_kallsyms_on_each_symbol(objname, Some(klp_find_many_callback), data) };
+    unsafe {
+        bindings::module_kallsyms_on_each_symbol(objname, Some(klp_find_many_callback), data)
+    };
     for (i, (arg, &(name, pos))) in many.args.iter().zip(wanted).enumerate() {
         let addr = if arg.rust {
             klp_find_object_symbol(objname, name, pos)?

@@ -18,9 +18,9 @@
 //! The attributes of the patch and object kobjects; the kobject types that carry them are in
 //! [`kobjects`](crate::kobjects).
 
+use crate::model::state::KlpTransitionState::{Patched, Unpatched};
 use crate::objects::{Object, Patch};
 use crate::statics::Static;
-use crate::model::state::KlpTransitionState::{Patched, Unpatched};
 use crate::{enable, klp_for_each_patch, patch, transition, KlpMutexGuard};
 use core::ptr::{null, null_mut};
 use kernel::bindings;

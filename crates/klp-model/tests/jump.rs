@@ -90,7 +90,13 @@ fn mangle(path: &[String], hash: &str, suffix: Option<u32>) -> String {
 fn rust_path_of_this_kernel() {
     let sym = b"_RNvNtCsfCPTsZF0HtD_3klp5sysfs16stack_order_show";
     assert!(klp_rust_path_matches(sym, b"klp::sysfs::stack_order_show"));
-    assert!(!klp_rust_path_matches(b"__pfx__RNvNtCsfCPTsZF0HtD_3klp5sysfs16stack_order_show", b"klp::sysfs::stack_order_show"));
-    assert!(!klp_rust_path_matches(b"stack_order_show", b"klp::sysfs::stack_order_show"));
+    assert!(!klp_rust_path_matches(
+        b"__pfx__RNvNtCsfCPTsZF0HtD_3klp5sysfs16stack_order_show",
+        b"klp::sysfs::stack_order_show"
+    ));
+    assert!(!klp_rust_path_matches(
+        b"stack_order_show",
+        b"klp::sysfs::stack_order_show"
+    ));
     assert!(!klp_is_rust_path(b"cmdline_proc_show"));
 }

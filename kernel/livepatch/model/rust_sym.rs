@@ -23,7 +23,8 @@ fn number(s: &[u8]) -> Option<(usize, &[u8])> {
     }
     let (num, rest) = s.split_at(digits);
     let value = num.iter().try_fold(0usize, |acc, &d| {
-        acc.checked_mul(10)?.checked_add(usize::from(d.wrapping_sub(b'0')))
+        acc.checked_mul(10)?
+            .checked_add(usize::from(d.wrapping_sub(b'0')))
     })?;
     Some((value, rest))
 }

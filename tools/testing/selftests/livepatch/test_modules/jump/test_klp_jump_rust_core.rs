@@ -4,8 +4,8 @@
 //! core's own `stack_order` attribute (`klp::sysfs::stack_order_show()`, C ABI), which then
 //! shows 42 for every patch. A fix of the core itself, without a reboot.
 
-use kernel::ffi::c_char;
 use kernel::bindings;
+use kernel::ffi::c_char;
 use kernel::livepatch::{Livepatch, Object, Patch, RawArg};
 
 kernel::module_livepatch! {
