@@ -169,6 +169,22 @@ function file_is() {
 	[[ "$(cat "$1")" == "$2" ]] || die "$1 reads '$(cat "$1")', not '$2'"
 }
 
+# refused MOD ERR LINE: the log of load_failing_mod MOD, a patch of
+# test_klp_jump_ctarget that klp_patch_object() refuses with LINE, and the
+# insmod error ERR.
+function refused() {
+	printf '%s\n' "% insmod test_modules/$1.ko" \
+		"livepatch: enabling patch '$1'" \
+		"livepatch: '$1': initializing patching transition" \
+		"$3" \
+		"livepatch: failed to patch object '$MOD_CTARGET'" \
+		"livepatch: failed to enable patch '$1'" \
+		"livepatch: '$1': canceling patching transition, going to unpatch" \
+		"livepatch: '$1': completing unpatching transition" \
+		"livepatch: '$1': unpatching complete" \
+		"insmod: ERROR: could not insert module test_modules/$1.ko: $2"
+}
+
 # not_traceable REGEX: ftrace has no location in a function whose symbol
 # matches REGEX (a Rust function's by the end of its mangled name).
 function not_traceable() {
@@ -296,27 +312,11 @@ unload_lp $MOD_JUMP_C
 unload_mod $MOD_CTARGET
 
 check_result "% insmod test_modules/$MOD_CTARGET.ko
-% insmod test_modules/$MOD_NOJUMP_C.ko
-livepatch: enabling patch '$MOD_NOJUMP_C'
-livepatch: '$MOD_NOJUMP_C': initializing patching transition
-livepatch: failed to find location for function 'ctarget_show'
-livepatch: failed to patch object '$MOD_CTARGET'
-livepatch: failed to enable patch '$MOD_NOJUMP_C'
-livepatch: '$MOD_NOJUMP_C': canceling patching transition, going to unpatch
-livepatch: '$MOD_NOJUMP_C': completing unpatching transition
-livepatch: '$MOD_NOJUMP_C': unpatching complete
-insmod: ERROR: could not insert module test_modules/$MOD_NOJUMP_C.ko: Invalid parameters
+$(refused $MOD_NOJUMP_C "Invalid parameters" \
+	"livepatch: failed to find location for function 'ctarget_show'")
 % insmod test_modules/$MOD_KPROBE.ko symbol=ctarget_show
-% insmod test_modules/$MOD_JUMP_C.ko
-livepatch: enabling patch '$MOD_JUMP_C'
-livepatch: '$MOD_JUMP_C': initializing patching transition
-livepatch: cannot patch function 'ctarget_show' with a jump: a kprobe is in its first bytes (-16)
-livepatch: failed to patch object '$MOD_CTARGET'
-livepatch: failed to enable patch '$MOD_JUMP_C'
-livepatch: '$MOD_JUMP_C': canceling patching transition, going to unpatch
-livepatch: '$MOD_JUMP_C': completing unpatching transition
-livepatch: '$MOD_JUMP_C': unpatching complete
-insmod: ERROR: could not insert module test_modules/$MOD_JUMP_C.ko: Device or resource busy
+$(refused $MOD_JUMP_C "Device or resource busy" \
+	"livepatch: cannot patch function 'ctarget_show' with a jump: a kprobe is in its first bytes (-16)")
 % rmmod $MOD_KPROBE
 $(enabled $MOD_JUMP_C)
 $(disabled $MOD_JUMP_C)

@@ -2,29 +2,8 @@
 
 //! Livepatch test in Rust: a Rust patch of a Rust function of a Rust module, with the Rust
 //! ABI, named by its path; the function has no ftrace location, so the patch is enabled with
-//! jumps.
+//! jumps (test_klp_jump_rust_mod.inc.rs).
 
-use kernel::livepatch::{Livepatch, Object, Patch};
-use kernel::seq_file::SeqFile;
+include!("test_klp_jump_rust_mod.inc.rs");
 
-kernel::module_livepatch! {
-    type: TestKlpJumpRustMod,
-    name: "test_klp_jump_rust_mod",
-    author: "rust-klp",
-    description: "Livepatch test: a Rust function of a Rust module, patched with a jump",
-    license: "GPL",
-}
-
-struct TestKlpJumpRustMod;
-
-impl Livepatch for TestKlpJumpRustMod {
-    const PATCH: Patch = Patch::new(&[Object::module(
-        c"test_klp_jump_target",
-        &[kernel::klp_func!(
-            "test_klp_jump_target::target_show" => rust fn show(m: &SeqFile, _delay_ms: u32) {
-                kernel::seq_print!(m, "test_klp_jump_rust_mod: this has been live patched\n");
-            }
-        )],
-    )])
-    .jump();
-}
+jump_rust_mod!(TestKlpJumpRustMod, "test_klp_jump_rust_mod");
