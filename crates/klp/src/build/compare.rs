@@ -297,8 +297,8 @@ fn target(
         return Ok(named(name));
     }
     Ok(match symbol_at(file, section, place) {
-        Some((name, start)) => Target::Symbol {
-            name,
+        Some((name, _, start)) => Target::Symbol {
+            name: normalise(&name),
             addend: addend + sym.address() as i64 - start,
         },
         None => Target::Section {
@@ -320,8 +320,13 @@ fn string_at(data: &[u8], place: i64) -> Option<(Vec<u8>, i64)> {
     Some((data[start..end].to_vec(), (p - start) as i64))
 }
 
-/// The named function or data symbol of `section` that covers `place`.
-fn symbol_at(file: &object::File, section: SectionIndex, place: i64) -> Option<(String, i64)> {
+/// The named function or data symbol of `section` that covers `place`: its
+/// name, kind and address.
+pub(super) fn symbol_at(
+    file: &object::File,
+    section: SectionIndex,
+    place: i64,
+) -> Option<(String, SymbolKind, i64)> {
     file.symbols()
         .filter(|s| s.section_index() == Some(section))
         .filter(|s| matches!(s.kind(), SymbolKind::Text | SymbolKind::Data))
@@ -329,13 +334,13 @@ fn symbol_at(file: &object::File, section: SectionIndex, place: i64) -> Option<(
             let start = s.address() as i64;
             let covers = place >= start && place < start + (s.size() as i64).max(1);
             let name = s.name().ok().filter(|n| !n.is_empty())?;
-            covers.then(|| (normalise(name), start))
+            covers.then(|| (name.to_string(), s.kind(), start))
         })
         .next()
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::path::Path;
     use std::process::Command;
@@ -344,12 +349,29 @@ mod tests {
     /// kernel's: with DWARF, which must change no function (every test here
     /// compares objects that have it: lines that move move only `.debug_line`).
     fn cc(dir: &Path, name: &str, source: &str) -> Vec<u8> {
+        cc_with(
+            dir,
+            name,
+            source,
+            &[
+                "-O2",
+                "-ffunction-sections",
+                "-fdata-sections",
+                "-g",
+                "-gdwarf-5",
+            ],
+        )
+    }
+
+    /// Compiles C source `name.c` in `dir` with the host's `cc` and `flags`: the object's bytes.
+    pub(crate) fn cc_with(dir: &Path, name: &str, source: &str, flags: &[&str]) -> Vec<u8> {
         let c = dir.join(format!("{name}.c"));
         let o = dir.join(format!("{name}.o"));
         std::fs::write(&c, source).unwrap();
         let st = Command::new("cc")
-            .args(["-c", "-O2", "-ffunction-sections", "-fdata-sections"])
-            .args(["-g", "-gdwarf-5", "-o"])
+            .arg("-c")
+            .args(flags)
+            .arg("-o")
             .arg(&o)
             .arg(&c)
             .status()

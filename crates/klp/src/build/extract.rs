@@ -22,6 +22,7 @@
 //! alternatives, bug and exception tables, static calls) are not copied: a
 //! function with entries in one is refused.
 
+use super::compare::symbol_at;
 use super::vmlinux::Link;
 use object::write::{self, SectionId, StandardSegment, SymbolId, SymbolSection};
 use object::{
@@ -442,51 +443,23 @@ fn is_writable(section: &object::Section) -> bool {
     elf_flags(section) & object::elf::SHF_WRITE.0 != 0
 }
 
-/// The named function or data symbol of `section` that covers `place`: its
-/// name, kind and address.
-fn symbol_at(
-    file: &object::File,
-    section: SectionIndex,
-    place: i64,
-) -> Option<(String, SymbolKind, i64)> {
-    file.symbols()
-        .filter(|s| s.section_index() == Some(section))
-        .filter(|s| matches!(s.kind(), SymbolKind::Text | SymbolKind::Data))
-        .filter_map(|s| {
-            let start = s.address() as i64;
-            let covers = place >= start && place < start + (s.size() as i64).max(1);
-            let name = s.name().ok().filter(|n| !n.is_empty())?;
-            covers.then(|| (name.to_string(), s.kind(), start))
-        })
-        .next()
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use std::path::Path;
-    use std::process::Command;
 
     /// Compiles C source with the host's `cc` as the kernel compiles: one
     /// section per function and data object.
     pub fn cc(dir: &Path, name: &str, source: &str) -> Vec<u8> {
-        let c = dir.join(format!("{name}.c"));
-        let o = dir.join(format!("{name}.o"));
-        std::fs::write(&c, source).unwrap();
-        let st = Command::new("cc")
-            .args(["-c", "-O2", "-fno-pic", "-mcmodel=kernel"])
-            .args([
-                "-ffunction-sections",
-                "-fdata-sections",
-                "-fno-asynchronous-unwind-tables",
-            ])
-            .arg("-o")
-            .arg(&o)
-            .arg(&c)
-            .status()
-            .expect("the host's cc (gcc or clang) runs");
-        assert!(st.success(), "cc failed on {name}.c");
-        std::fs::read(o).unwrap()
+        let flags = [
+            "-O2",
+            "-fno-pic",
+            "-mcmodel=kernel",
+            "-ffunction-sections",
+            "-fdata-sections",
+            "-fno-asynchronous-unwind-tables",
+        ];
+        crate::build::compare::tests::cc_with(dir, name, source, &flags)
     }
 
     pub const OLD: &str = r#"

@@ -38,6 +38,22 @@ function need_module() {
 		die "test_modules/$1.ko is missing: klp build did not generate it (see scripts/test.sh)"
 }
 
+# patch_case MOD ON OFF: with the check OFF true, load the generated module
+# MOD and run the check ON; disable and unload it and run OFF again.  The log
+# is the core's usual one.
+function patch_case() {
+	local mod=$1 on=$2 off=$3
+	need_module $mod
+	eval "$off"
+	load_lp $mod
+	eval "$on"
+	disable_lp $mod
+	eval "$off"
+	unload_lp $mod
+	check_result "$(enabled $mod)
+$(disabled $mod)"
+}
+
 # getpgid_is PID WANT: getpgid(PID) returns WANT, or fails if WANT is "error".
 function getpgid_is() {
 	local got
@@ -51,81 +67,42 @@ except OSError:
 
 
 start_test "klp build: exported"
-
-MOD=test_klp_build_exported
-need_module $MOD
-load_lp $MOD
-cmdline_is "klp build: exported"
-disable_lp $MOD
-cmdline_is "$CMDLINE"
-unload_lp $MOD
-
-check_result "$(enabled $MOD)
-$(disabled $MOD)"
+patch_case test_klp_build_exported 'cmdline_is "klp build: exported"' 'cmdline_is "$CMDLINE"'
 
 
 start_test "klp build: new-function"
-
-MOD=test_klp_build_new_function
-need_module $MOD
-load_lp $MOD
-cmdline_is "$CMDLINE klp-build-new-function"
-disable_lp $MOD
-cmdline_is "$CMDLINE"
-unload_lp $MOD
-
-check_result "$(enabled $MOD)
-$(disabled $MOD)"
+patch_case test_klp_build_new_function 'cmdline_is "$CMDLINE klp-build-new-function"' \
+	'cmdline_is "$CMDLINE"'
 
 
 start_test "klp build: static-call"
-
-MOD=test_klp_build_static_call
-need_module $MOD
-getpgid_is -4343 error
-load_lp $MOD
-getpgid_is -4343 4343
-getpgid_is 0 "$(python3 -c 'import os; print(os.getpgrp())')"
-disable_lp $MOD
-getpgid_is -4343 error
-unload_lp $MOD
-
-check_result "$(enabled $MOD)
-$(disabled $MOD)"
+patch_case test_klp_build_static_call \
+	'getpgid_is -4343 4343; getpgid_is 0 "$(python3 -c "import os; print(os.getpgrp())")"' \
+	'getpgid_is -4343 error'
 
 
 start_test "klp build: syscall"
-
-MOD=test_klp_build_syscall
-need_module $MOD
-getpgid_is -4242 error
-load_lp $MOD
-getpgid_is -4242 4242
-getpgid_is 0 "$(python3 -c 'import os; print(os.getpgrp())')"
-disable_lp $MOD
-getpgid_is -4242 error
-unload_lp $MOD
-
-check_result "$(enabled $MOD)
-$(disabled $MOD)"
+patch_case test_klp_build_syscall \
+	'getpgid_is -4242 4242; getpgid_is 0 "$(python3 -c "import os; print(os.getpgrp())")"' \
+	'getpgid_is -4242 error'
 
 
 start_test "klp build: sympos"
 
-MOD=test_klp_build_sympos
-need_module $MOD
-load_lp $MOD
-[[ "$(head -n 1 /proc/consoles)" == "klp build: sympos" ]] ||
-	die "/proc/consoles starts with '$(head -n 1 /proc/consoles)'"
-[[ "$(head -n 1 /proc/cpuinfo)" == processor* ]] ||
-	die "/proc/cpuinfo starts with '$(head -n 1 /proc/cpuinfo)'"
-disable_lp $MOD
-[[ "$(head -n 1 /proc/consoles)" != "klp build: sympos" ]] ||
-	die "/proc/consoles still starts with the patch's line"
-unload_lp $MOD
-
-check_result "$(enabled $MOD)
-$(disabled $MOD)"
+# consoles_patched / consoles_unpatched: c_start() of /proc/consoles (the
+# second of the name in vmlinux) is the patch's, /proc/cpuinfo's (the first)
+# is not; or /proc/consoles is the kernel's again.
+function consoles_patched() {
+	[[ "$(head -n 1 /proc/consoles)" == "klp build: sympos" ]] ||
+		die "/proc/consoles starts with '$(head -n 1 /proc/consoles)'"
+	[[ "$(head -n 1 /proc/cpuinfo)" == processor* ]] ||
+		die "/proc/cpuinfo starts with '$(head -n 1 /proc/cpuinfo)'"
+}
+function consoles_unpatched() {
+	[[ "$(head -n 1 /proc/consoles)" != "klp build: sympos" ]] ||
+		die "/proc/consoles still starts with the patch's line"
+}
+patch_case test_klp_build_sympos consoles_patched consoles_unpatched
 
 
 start_test "klp build: shadow"
