@@ -207,15 +207,10 @@ pub(crate) fn klp_init_object_loaded(guard: &KlpLocked, patch: Patch, obj: Objec
         reloc::klp_apply_object_relocs(patch, obj)?;
     }
     let mut funcs = KVVec::new();
-    let mut wanted = KVVec::new();
     for func in obj.funcs_list() {
         funcs.push(func, GFP_KERNEL)?;
-        wanted.push((func.old_name(), func.old_sympos()), GFP_KERNEL)?;
     }
-    reloc::klp_find_object_symbols(obj.name(), &wanted, |i, old| {
-        let Some(&func) = funcs.get(i) else {
-            return Err(EINVAL);
-        };
+    reloc::klp_find_object_symbols(obj.name(), &funcs, |func, old| {
         func.set_old_func(guard, old as *mut c_void);
 
         let mut size: c_ulong = 0;

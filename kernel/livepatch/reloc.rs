@@ -13,7 +13,7 @@
 
 use crate::model::klp_sym::{klp_parse_rela_section, klp_parse_sym, KlpSym};
 use crate::model::rust_sym::{klp_is_rust_path, klp_rust_path_matches};
-use crate::objects::{c_str, Object, Patch};
+use crate::objects::{c_str, Func, Object, Patch};
 use core::ptr::null;
 use kernel::alloc::{flags::GFP_KERNEL, KVVec};
 use kernel::bindings;
@@ -32,6 +32,20 @@ struct KlpFindArg<'a> {
     pos: c_ulong,
     /// Whether the search is over (a walk of a module's symbols for many searches goes on).
     done: bool,
+}
+
+impl<'a> KlpFindArg<'a> {
+    /// A search for the symbol `name` at position `pos` (0: the unique one).
+    fn new(name: &'a [u8], pos: c_ulong) -> Self {
+        KlpFindArg {
+            name,
+            rust: klp_is_rust_path(name),
+            addr: 0,
+            count: 0,
+            pos,
+            done: false,
+        }
+    }
 }
 
 /// Counts an occurrence of the searched symbol at `addr`; stops the search (returns 1) when
@@ -94,15 +108,8 @@ pub(crate) fn klp_find_object_symbol(
 ) -> Result<c_ulong> {
     // SAFETY: Both are C strings of the patch module (or of the core's copies).
     let name_str = unsafe { c_str(name) };
-    let rust = klp_is_rust_path(name_str.as_bytes());
-    let mut args = KlpFindArg {
-        name: name_str.as_bytes(),
-        rust,
-        addr: 0,
-        count: 0,
-        pos: sympos,
-        done: false,
-    };
+    let mut args = KlpFindArg::new(name_str.as_bytes(), sympos);
+    let rust = args.rust;
     let data: *mut c_void = (&mut args as *mut KlpFindArg<'_>).cast();
     // SAFETY: The callbacks get `data`, a live `KlpFindArg`, during the calls only.
     unsafe {
@@ -199,44 +206,34 @@ unsafe extern "C" fn klp_find_many_callback(
     0
 }
 
-/// Calls `each` with the index and the address of each of the symbols `wanted` (names and
-/// positions, as for [`klp_find_object_symbol`]) in `objname`, in order, until one is not
-/// found (logged as there) or `each` fails. The symbols of a module are found with one walk of
-/// its symbols instead of one per symbol; a Rust path, or a symbol of vmlinux, alone.
+/// Calls `each` with each of `funcs` and the address of its old function (`old_name` at
+/// `old_sympos`, as [`klp_find_object_symbol`] finds it) in `objname`, in order, until one is
+/// not found (logged as there) or `each` fails. The symbols of a module are found with one walk
+/// of its symbols instead of one per func; a Rust path, or a symbol of vmlinux, alone.
 pub(crate) fn klp_find_object_symbols(
     objname: *const c_char,
-    wanted: &[(*const c_char, c_ulong)],
-    mut each: impl FnMut(usize, c_ulong) -> Result,
+    funcs: &[Func],
+    mut each: impl FnMut(Func, c_ulong) -> Result,
 ) -> Result {
     if objname.is_null() {
-        for (i, &(name, pos)) in wanted.iter().enumerate() {
-            each(i, klp_find_object_symbol(objname, name, pos)?)?;
+        for &func in funcs {
+            each(
+                func,
+                klp_find_object_symbol(objname, func.old_name(), func.old_sympos())?,
+            )?;
         }
         return Ok(());
     }
     let mut many = KlpFindMany {
-        args: KVVec::with_capacity(wanted.len(), GFP_KERNEL)?,
-        order: KVVec::with_capacity(wanted.len(), GFP_KERNEL)?,
+        args: KVVec::with_capacity(funcs.len(), GFP_KERNEL)?,
+        order: KVVec::with_capacity(funcs.len(), GFP_KERNEL)?,
     };
-    for (i, &(name, pos)) in wanted.iter().enumerate() {
-        // SAFETY: The names are C strings of the patch module.
-        let name = unsafe { c_str(name) }.as_bytes();
-        let (addr, count, done) = (0, 0, false);
-        let rust = klp_is_rust_path(name);
-        many.args.push(
-            KlpFindArg {
-                name,
-                rust,
-                addr,
-                count,
-                pos,
-                done,
-            },
-            GFP_KERNEL,
-        )?;
-        if !rust {
+    for (i, func) in funcs.iter().enumerate() {
+        let arg = KlpFindArg::new(func.name().as_bytes(), func.old_sympos());
+        if !arg.rust {
             many.order.push(i, GFP_KERNEL)?;
         }
+        many.args.push(arg, GFP_KERNEL)?;
     }
     let KlpFindMany { args, order } = &mut many;
     order.sort_unstable_by(|&a, &b| args[a].name.cmp(args[b].name));
@@ -245,14 +242,14 @@ pub(crate) fn klp_find_object_symbols(
     unsafe {
         bindings::module_kallsyms_on_each_symbol(objname, Some(klp_find_many_callback), data)
     };
-    for (i, (arg, &(name, pos))) in many.args.iter().zip(wanted).enumerate() {
+    for (arg, &func) in many.args.iter().zip(funcs) {
         let addr = if arg.rust {
-            klp_find_object_symbol(objname, name, pos)?
+            klp_find_object_symbol(objname, func.old_name(), func.old_sympos())?
         } else {
             // SAFETY: `objname` is a C string (a module's name).
             unsafe { klp_found(objname, arg)? }
         };
-        each(i, addr)?;
+        each(func, addr)?;
     }
     Ok(())
 }

@@ -501,29 +501,28 @@ pub(crate) fn klp_try_complete_transition(guard: &KlpLocked) {
 
     if !complete {
         let quick = KLP_QUICK_CNT.load(Ordering::Relaxed);
-        if let Some(ms) = model::klp_retry_delay_ms(quick) {
-            KLP_QUICK_CNT.store(quick.wrapping_add(1), Ordering::Relaxed);
-            // SAFETY: The work was initialised at init.
-            unsafe {
-                let delay = bindings::__msecs_to_jiffies(ms);
-                bindings::schedule_delayed_work(KLP_TRANSITION_WORK.get(), delay);
+        let delay = match model::klp_retry_delay_ms(quick) {
+            Some(ms) => {
+                KLP_QUICK_CNT.store(quick.wrapping_add(1), Ordering::Relaxed);
+                // SAFETY: A conversion.
+                unsafe { bindings::__msecs_to_jiffies(ms) }
             }
-            return;
-        }
-        let cnt = KLP_SIGNALS_CNT.load(Ordering::Relaxed);
-        if model::klp_signals_due(cnt, SIGNALS_TIMEOUT) {
-            klp_send_signals();
-        }
-        if model::klp_cond_resched_due(cnt) {
-            klp_cond_resched(true);
-        }
-        KLP_SIGNALS_CNT.store(cnt.wrapping_add(1), Ordering::Relaxed);
+            None => {
+                let cnt = KLP_SIGNALS_CNT.load(Ordering::Relaxed);
+                if model::klp_signals_due(cnt, SIGNALS_TIMEOUT) {
+                    klp_send_signals();
+                }
+                if model::klp_cond_resched_due(cnt) {
+                    klp_cond_resched(true);
+                }
+                KLP_SIGNALS_CNT.store(cnt.wrapping_add(1), Ordering::Relaxed);
+                // SAFETY: A conversion; `HZ` jiffies is one second.
+                unsafe { bindings::round_jiffies_relative(bindings::HZ as c_ulong) }
+            }
+        };
         // Some tasks could not switch: retry later, or wait for them to switch on kernel exit.
-        // SAFETY: The work was initialised at init; `HZ` jiffies is one second.
-        unsafe {
-            let delay = bindings::round_jiffies_relative(bindings::HZ as c_ulong);
-            bindings::schedule_delayed_work(KLP_TRANSITION_WORK.get(), delay);
-        }
+        // SAFETY: The work was initialised at init.
+        unsafe { bindings::schedule_delayed_work(KLP_TRANSITION_WORK.get(), delay) };
         return;
     }
 
