@@ -11,7 +11,7 @@
 //! | module | C file it stands for |
 //! |---|---|
 //! | [`init`], [`enable`], [`lifecycle`], [`kobjects`], [`sysfs`], [`module`], [`reloc`] | `core.c` |
-//! | [`patch`] | `patch.c` |
+//! | [`patch`], [`fops`], [`direct`], [`jump`] | `patch.c` |
 //! | [`transition`], [`stack`] | `transition.c` |
 //! | [`shadow`] | `shadow.c` |
 //! | [`state`] | `state.c` |
@@ -43,6 +43,7 @@ mod callbacks;
 #[cfg(CONFIG_LIVEPATCH_DIRECT)]
 mod direct;
 mod enable;
+mod fops;
 pub mod init;
 mod jump;
 mod kobjects;

@@ -11,13 +11,16 @@
 //! one registered `ftrace_ops`, a [`KlpOpsGroup`]: registering and unregistering an ftrace_ops
 //! passes over every ftrace record, allocates or frees a trampoline and waits for RCU-tasks
 //! grace periods, so a patch of a thousand functions pays that once instead of a thousand
-//! times. The handler finds the function's `KlpOps` by its address. A function whose last func
-//! is removed while others of its group stay patched is taken out of the group's filter.
+//! times. The ftrace_ops come from a static pool (`fops.rs`), whose unregistration waits for
+//! no grace period. The handler finds the group through the ftrace_ops and the function's
+//! `KlpOps` in it by its address. A function whose last func is removed while others of its
+//! group stay patched is taken out of the group's filter.
 //!
 //! The functions without an ftrace location of a patch that allows it (`jump.rs`) have their
 //! klp_ops in a group that is never registered with ftrace: each has a [`KlpJump`], and
 //! [`klp_jump_update`] writes the jumps where the func_stacks say, in one stop of the machine.
 
+use crate::fops::KlpFops;
 use crate::jump::{klp_jump_span_clean, klp_jump_switch, KlpJump, KlpJumpChange, KlpJumpRange};
 use crate::model::func_stack::{klp_select_func, Selected, StackTop};
 use crate::model::state::KlpTransitionState;
@@ -50,8 +53,10 @@ pub(crate) struct KlpOps {
 /// One registered ftrace_ops and the klp_ops of the old functions it traces.
 #[repr(C)]
 struct KlpOpsGroup {
-    /// The registered ftrace ops.
-    fops: bindings::ftrace_ops,
+    /// The group's ftrace_ops, `None` for a group of jumps, which ftrace never sees. It is the
+    /// first field, so that it is dropped first: its drop waits for the handlers that may
+    /// still read the group.
+    fops: Option<KlpFops>,
     /// Node in the list of all groups.
     node: bindings::list_head,
     /// The ftrace locations of the functions, ascending; never changed after registration.
@@ -70,7 +75,8 @@ const UNLINKED: bindings::list_head = bindings::list_head {
     prev: null_mut(),
 };
 
-/// All registered groups, changed under `klp_mutex`.
+/// All groups, changed under `klp_mutex` with RCU list primitives: the handler walks it for a
+/// late call (`klp_find_ops_late()`), and a group is freed after `klp_synchronize_handlers()`.
 static KLP_GROUPS: Static<bindings::list_head> = Static::new(bindings::list_head {
     next: addr_of!(KLP_GROUPS) as *mut bindings::list_head,
     prev: addr_of!(KLP_GROUPS) as *mut bindings::list_head,
@@ -120,6 +126,16 @@ fn klp_search<T: Ord>(keys: &[T], key: &T) -> Option<usize> {
 }
 
 impl KlpOpsGroup {
+    /// The group's ftrace_ops; null for a group of jumps, whose functions are never traced.
+    ///
+    /// # Safety
+    ///
+    /// `group` is live.
+    unsafe fn fops(group: *mut Self) -> *mut bindings::ftrace_ops {
+        // SAFETY: The function's safety requirement.
+        unsafe { (*group).fops.as_ref().map_or(null_mut(), KlpFops::as_ptr) }
+    }
+
     /// The klp_ops of the function at `ip`, if the group has it.
     ///
     /// # Safety
@@ -146,6 +162,32 @@ unsafe fn klp_groups() -> Entries<KlpOpsGroup> {
     // SAFETY: `KLP_GROUPS` is a list of `KlpOpsGroup`s linked by `node`, unchanged but for the
     // current group during the walk (the function's safety requirement).
     unsafe { Entries::new(KLP_GROUPS.get(), core::mem::offset_of!(KlpOpsGroup, node)) }
+}
+
+/// The klp_ops of the function at the ftrace location `ip` in any group, for a call that
+/// entered the trampoline of a slot before it served its current group (`fops.rs`).
+///
+/// # Safety
+///
+/// Called by the handler, with preemption disabled: a group is unlinked with
+/// `list_del_rcu()` and freed after `klp_synchronize_handlers()`, so the walk reads live groups
+/// as an RCU reader does.
+#[cold]
+unsafe fn klp_find_ops_late(ip: c_ulong) -> Option<*mut KlpOps> {
+    let head = KLP_GROUPS.get();
+    // SAFETY: The list is changed with RCU primitives and its groups are live while
+    // preemption is disabled (the function's safety requirement).
+    unsafe {
+        let mut node = addr_of!((*head).next).read_volatile();
+        while node != head {
+            let group = kernel::container_of!(node, KlpOpsGroup, node).cast_mut();
+            if let Some(ops) = KlpOpsGroup::find(group, ip) {
+                return Some(ops);
+            }
+            node = addr_of!((*node).next).read_volatile();
+        }
+    }
+    None
 }
 
 /// The klp_ops of the old function `old_func`, if it is patched: a binary search in each
@@ -192,12 +234,12 @@ impl Drop for RecursionGuard {
 /// current task must run.
 ///
 /// It never allocates, sleeps or panics. Preemption is disabled by the recursion lock, which
-/// the variant of `synchronize_rcu()` of `klp_synchronize_transition()` relies on.
+/// the variant of `synchronize_rcu()` of `klp_synchronize_handlers()` relies on.
 ///
 /// # Safety
 ///
-/// ftrace calls it at the entry of a function that `fops`, the `fops` of a registered
-/// [`KlpOpsGroup`], traces, with the function's ftrace location `ip`, its caller's
+/// ftrace calls it at the entry of a function that `fops`, the [`KlpFops`] of a
+/// [`KlpOpsGroup`], traces or traced, with the function's ftrace location `ip`, its caller's
 /// `parent_ip` and the registers `fregs` of the call.
 unsafe extern "C" fn klp_ftrace_handler(
     ip: c_ulong,
@@ -205,26 +247,28 @@ unsafe extern "C" fn klp_ftrace_handler(
     fops: *mut bindings::ftrace_ops,
     fregs: *mut bindings::ftrace_regs,
 ) {
-    // SAFETY: ftrace calls the handler with the `fops` registered in a live `KlpOpsGroup`, so
-    // its container is in the same allocation.
-    let group = unsafe { kernel::container_of!(fops, KlpOpsGroup, fops) }.cast_mut();
-
     // SAFETY: Called from ftrace with the traced function's addresses.
     let Some(_recursion) = (unsafe { RecursionGuard::try_lock(ip, parent_ip) }) else {
         warn_on_once(true);
         return;
     };
 
-    // SAFETY: The group is live while registered, and ftrace calls the handler only for the
-    // functions of its filter, all in `ips`.
-    let Some(ops) = (unsafe { KlpOpsGroup::find(group, ip) }) else {
-        warn_on_once(true);
+    // SAFETY: `fops` is a `KlpFops`'s, and preemption stays disabled (the recursion lock)
+    // until the group is no longer used.
+    let group = unsafe { KlpFops::group_of(fops) }.cast::<KlpOpsGroup>();
+    // SAFETY: The group is live until its `KlpFops` is dropped, which waits for this handler.
+    // A call that entered the trampoline of a slot before the slot served its group (or while
+    // it served none) may not find its function there, but in another group, or nowhere: then
+    // the original runs.
+    let found = unsafe { (!group.is_null()).then(|| KlpOpsGroup::find(group, ip)) };
+    // SAFETY: Preemption is disabled.
+    let Some(ops) = found.flatten().or_else(|| unsafe { klp_find_ops_late(ip) }) else {
         return;
     };
 
-    // SAFETY: `ops` is live while its group is registered. The func_stack is changed with RCU
-    // list primitives, and unregistering the group (which ends before it is freed) waits for
-    // every handler, so the entries read here stay valid while preemption is disabled.
+    // SAFETY: `ops` is live while its group is. The func_stack is changed with RCU list
+    // primitives, and a func leaves it at least one klp_synchronize_handlers() before it is
+    // freed, so the entries read here stay valid while preemption is disabled.
     let target = unsafe {
         let head = KlpOps::func_stack(ops);
         let first = addr_of!((*head).next).read_volatile();
@@ -294,9 +338,9 @@ unsafe fn set_instruction_pointer(fregs: *mut bindings::ftrace_regs, ip: c_ulong
     };
 }
 
-/// The ftrace flags of klp_ops: the handler modifies the instruction pointer.
-const KLP_FTRACE_FLAGS: c_ulong = (bindings::FTRACE_OPS_FL_DYNAMIC
-    | bindings::FTRACE_OPS_FL_IPMODIFY
+/// The ftrace flags of klp_ops: the handler modifies the instruction pointer. Unlike the C
+/// core's, they are not `FTRACE_OPS_FL_DYNAMIC`: the ops are static (`fops.rs`).
+const KLP_FTRACE_FLAGS: c_ulong = (bindings::FTRACE_OPS_FL_IPMODIFY
     | bindings::FTRACE_OPS_FL_PERMANENT) as c_ulong
     | if cfg!(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS) {
         0
@@ -314,7 +358,7 @@ fn klp_unpatch_func(guard: &KlpLocked, func: Func) {
         return;
     }
     // SAFETY: `func` is on the stack of a live klp_ops, under `klp_mutex`. A handler that
-    // still reads the func is done before the patch is freed (klp_synchronize_transition()).
+    // still reads the func is done before the patch is freed (klp_synchronize_handlers()).
     unsafe { bindings::list_del_rcu(func.stack_node()) };
     func.set_patched(guard, false);
 }
@@ -326,20 +370,18 @@ fn klp_unpatch_func(guard: &KlpLocked, func: Func) {
 fn klp_release_ops(guard: &KlpLocked) {
     warn_on(klp_jump_collect(guard, None, false).is_err());
     // SAFETY: The groups and their klp_ops are changed under `klp_mutex`, which the proof
-    // shows held. Unregistering a group waits for every running handler before it is freed;
-    // a function taken out of a filter that stays registered gets no new calls, and its klp_ops
-    // is freed with the group.
+    // shows held. Dropping a group's `KlpFops` unregisters it and waits for every handler that
+    // may still read the group, before the rest of the group is freed; a function taken out of
+    // a filter that stays registered gets no new calls, and its klp_ops is freed with the group.
     unsafe {
         for group in klp_groups() {
-            let fops = addr_of_mut!((*group).fops);
+            let fops = KlpOpsGroup::fops(group);
             let ops = (*group).ops.as_mut_ptr();
             let len = (*group).ops.len();
             warn_on((0..len).any(|i| (*ops.add(i)).direct));
             if (0..len).all(|i| list_empty(KlpOps::func_stack(ops.add(i)))) {
-                warn_on((*group).registered && bindings::unregister_ftrace_function(fops) != 0);
                 warn_on((0..len).any(|i| (*ops.add(i)).jump.as_ref().is_some_and(|j| j.to() != 0)));
-                bindings::ftrace_free_filter(fops);
-                bindings::list_del(addr_of_mut!((*group).node));
+                bindings::list_del_rcu(addr_of_mut!((*group).node));
                 drop(KBox::from_raw(group));
                 continue;
             }
@@ -392,13 +434,13 @@ fn klp_register_ops(
         };
         ops.push(entry, GFP_KERNEL)?;
     }
-    // SAFETY: All-zero bytes are a valid ftrace_ops (pointers, integers and locks that ftrace
-    // initialises on first use), which C gets from `kzalloc()`.
-    let fops = unsafe { core::mem::zeroed() };
-    let node = UNLINKED;
+    let fops = match jump {
+        true => None,
+        false => Some(KlpFops::new(Some(klp_ftrace_handler), KLP_FTRACE_FLAGS)?),
+    };
     let group = KlpOpsGroup {
         fops,
-        node,
+        node: UNLINKED,
         ips,
         olds,
         ops,
@@ -418,16 +460,16 @@ fn klp_register_ops(
     // SAFETY: `group` is fresh and owned here until linked; its vectors are not resized, so
     // the list heads stay where they are initialised. Everything runs under `klp_mutex`.
     unsafe {
-        let fops = addr_of_mut!((*group).fops);
-        (*fops).func = Some(klp_ftrace_handler);
-        (*fops).flags = KLP_FTRACE_FLAGS;
+        if let Some(fops) = (*group).fops.as_mut() {
+            fops.attach(group.cast());
+        }
         let entries = (*group).ops.as_mut_ptr();
         for (i, &(_, func)) in firsts.iter().enumerate() {
             let ops = entries.add(i);
             bindings::INIT_LIST_HEAD(KlpOps::func_stack(ops));
             bindings::list_add_rcu(func.stack_node(), KlpOps::func_stack(ops));
         }
-        bindings::list_add(addr_of_mut!((*group).node), KLP_GROUPS.get());
+        bindings::list_add_rcu(addr_of_mut!((*group).node), KLP_GROUPS.get());
         if jump {
             for &(_, func) in firsts {
                 func.set_patched(guard, true);
@@ -435,6 +477,7 @@ fn klp_register_ops(
             return Ok(());
         }
 
+        let fops = KlpOpsGroup::fops(group);
         let (ips, count) = ((*group).ips.as_mut_ptr(), firsts.len() as core::ffi::c_uint);
         let result = to_result(bindings::ftrace_set_filter_ips(fops, ips, count, 0, 0))
             .map_err(|e| failed("set ftrace filter", e))
@@ -443,11 +486,10 @@ fn klp_register_ops(
                     .map_err(|e| failed("register ftrace handler", e))
             });
         if result.is_err() {
-            bindings::ftrace_free_filter(fops);
             for &(_, func) in firsts {
                 bindings::list_del_rcu(func.stack_node());
             }
-            bindings::list_del(addr_of_mut!((*group).node));
+            bindings::list_del_rcu(addr_of_mut!((*group).node));
             drop(KBox::from_raw(group));
             return result;
         }
@@ -707,7 +749,10 @@ pub(crate) fn klp_direct_enter(guard: &KlpLocked) {
             for (i, &ip) in (*group).ips.iter().enumerate() {
                 let entry = (*group).ops.as_mut_ptr().add(i);
                 let head = KlpOps::func_stack(entry);
-                if !(*entry).traced || list_empty(head) || klp_direct_taken(guard, ip) {
+                if !(*entry).traced || list_empty(head) {
+                    continue;
+                }
+                if klp_direct_taken(guard, ip) {
                     continue;
                 }
                 let top = Func::from_stack_node((*head).next);
@@ -730,7 +775,7 @@ pub(crate) fn klp_direct_enter(guard: &KlpLocked) {
     // trampoline, which follows the handler's choice meanwhile.
     unsafe {
         for group in klp_groups() {
-            let fops = addr_of_mut!((*group).fops);
+            let fops = KlpOpsGroup::fops(group);
             let ops = (*group).ops.as_mut_ptr();
             let len = (*group).ops.len();
             if registered.is_err() {
@@ -772,7 +817,7 @@ pub(crate) fn klp_direct_leave(guard: &KlpLocked) -> Result {
     // direct ops, so that a call always finds one of them.
     unsafe {
         for group in klp_groups() {
-            let fops = addr_of_mut!((*group).fops);
+            let fops = KlpOpsGroup::fops(group);
             let ops = (*group).ops.as_mut_ptr();
             let mut back = KVVec::new();
             for (i, &ip) in (*group).ips.iter().enumerate() {

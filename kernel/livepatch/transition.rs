@@ -10,6 +10,7 @@
 //! Tasks also switch themselves on kernel exit ([`klp_update_patch_state`]) and in
 //! `cond_resched()` ([`__klp_sched_try_switch`]).
 
+use crate::fops::klp_synchronize_handlers;
 use crate::model::callbacks::{klp_complete_callback, KlpCallback};
 use crate::model::func_stack::{klp_checked_func, KlpCheckedFunc};
 use crate::model::replace::klp_replaces_on_complete;
@@ -94,17 +95,6 @@ extern "C" fn klp_transition_work_fn(_work: *mut bindings::work_struct) {
     }
 }
 
-/// Does nothing: [`klp_synchronize_transition`] only waits until it ran on every CPU.
-extern "C" fn klp_sync(_work: *mut bindings::work_struct) {}
-
-/// A hard `synchronize_rcu()` that also synchronises tasks in userspace and idle: functions
-/// where RCU is not watching may be patched, so the func_stack changes are synchronised by
-/// scheduling on every CPU instead.
-fn klp_synchronize_transition() {
-    // SAFETY: `klp_sync` is a valid work function; sleeping is allowed here.
-    unsafe { bindings::schedule_on_each_cpu(Some(klp_sync)) };
-}
-
 /// Calls `f` for every task, idle tasks included.
 fn for_each_task(mut f: impl FnMut(*mut bindings::task_struct)) {
     for_each_process_thread(&mut f);
@@ -183,7 +173,7 @@ fn klp_complete_transition(guard: &KlpLocked) {
         // Every task is unpatched: the new functions can leave the func_stacks, and the handler
         // must no longer see them before func->transition is cleared.
         crate::patch::klp_unpatch_objects(guard, patch, false);
-        klp_synchronize_transition();
+        klp_synchronize_handlers();
     }
 
     for obj in patch.objects() {
@@ -194,7 +184,7 @@ fn klp_complete_transition(guard: &KlpLocked) {
 
     // Prevent the handler from seeing KLP_TRANSITION_IDLE.
     if target == Patched {
-        klp_synchronize_transition();
+        klp_synchronize_handlers();
     }
 
     for_each_task(|task| {
@@ -250,7 +240,7 @@ pub(crate) fn klp_cancel_transition(guard: &KlpLocked) {
 #[no_mangle]
 pub unsafe extern "C" fn klp_update_patch_state(task: *mut bindings::task_struct) {
     // A variant of synchronize_rcu() is used to allow patching functions where RCU is not
-    // watching, see klp_synchronize_transition().
+    // watching, see klp_synchronize_handlers().
     // SAFETY: Paired with the enable below.
     unsafe { bindings::preempt_disable_notrace() };
     // The test-and-clear is also a read barrier: it orders the TIF_PATCH_PENDING read before
@@ -659,7 +649,7 @@ pub(crate) fn klp_reverse_transition(guard: &KlpLocked) {
     // Clear every TIF_PATCH_PENDING against races with klp_update_patch_state() and
     // __klp_sched_try_switch() running in parallel, and wait until they all saw it.
     for_each_task(|task| Task(task).set_patch_pending(false));
-    klp_synchronize_transition();
+    klp_synchronize_handlers();
 
     // All patching stopped: prepare the reverse transition.
     patch.set_enabled(guard, !patch.enabled());
