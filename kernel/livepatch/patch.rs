@@ -45,6 +45,8 @@ pub(crate) struct KlpOps {
     traced: bool,
     /// Whether the function's ftrace location calls the direct trampoline (`direct.rs`).
     direct: bool,
+    /// Whether the log said that another direct user keeps the function on the handler.
+    shared: bool,
     /// The jump of a function without an ftrace location (`jump.rs`); boxed, so that the
     /// klp_ops of the ftrace functions stay small.
     jump: Option<KBox<KlpJump>>,
@@ -427,6 +429,7 @@ fn klp_register_ops(
             func_stack: UNLINKED,
             traced: !jump,
             direct: false,
+            shared: false,
             jump: match jump {
                 true => Some(KBox::new(KlpJump::new(func, clean)?, GFP_KERNEL)?),
                 false => None,
@@ -752,10 +755,15 @@ pub(crate) fn klp_direct_enter(guard: &KlpLocked) {
                 if !(*entry).traced || list_empty(head) {
                     continue;
                 }
+                let top = Func::from_stack_node((*head).next);
                 if klp_direct_taken(guard, ip) {
+                    if !(*entry).shared {
+                        let name = top.name();
+                        pr_info!("function '{name}' has another direct ftrace user: it stays on the handler\n");
+                        (*entry).shared = true;
+                    }
                     continue;
                 }
-                let top = Func::from_stack_node((*head).next);
                 if top.transition() || top.nop() || collected.is_err() {
                     continue;
                 }

@@ -31,6 +31,7 @@ MOD_JUMP_CORE=test_klp_jump_rust_core
 MOD_JUMP_C=test_klp_jump_c
 MOD_NOJUMP_C=test_klp_jump_c_nojump
 MOD_KPROBE=test_klp_kprobe_holder
+MOD_DIRECT_USER=test_klp_direct_user
 case $(uname -m) in
 x86_64) GETPID=__x64_sys_getpid ;;
 *) GETPID=sys_getpid ;;
@@ -47,7 +48,8 @@ setup_config
 CMDLINE=$(cat /proc/cmdline)
 
 # redirect_of FUNC: "direct" if FUNC's ftrace location calls the trampoline,
-# "traced" if ftrace calls something else for it, "none" if nothing.
+# "other" if it calls another direct user's, "traced" if ftrace calls
+# something else for it, "none" if nothing.
 # enabled_functions names a function by any of its aliases (__x64_sys_getpid
 # is __ia32_sys_getpid too): every name at FUNC's address matches.
 function redirect_of() {
@@ -55,9 +57,17 @@ function redirect_of() {
 	names=$(awk -v f="$1" '$3 == f { a = $1 } END { print a }' /proc/kallsyms |
 		xargs -I{} awk -v a={} '$1 == a && $3 !~ /^__pfx_/ { printf "%s ", $3 }' /proc/kallsyms)
 	awk -v names=" $names" '
-		found { print (index($0, "direct-->klp_direct_tramp") ? "direct" : "traced"); done = 1; exit }
+		found {
+			print (index($0, "direct-->klp_direct_tramp") ? "direct" : index($0, "direct-->") ? "other" : "traced")
+			done = 1; exit
+		}
 		index(names, " " $1 " ") { found = 1 }
 		END { if (!done) print (found ? "traced" : "none") }' $TRACING/enabled_functions
+}
+
+# file_is FILE TEXT: FILE reads TEXT.
+function file_is() {
+	[[ "$(cat "$1")" == "$2" ]] || die "$1 reads '$(cat "$1")', not '$2'"
 }
 
 # redirect_is FUNC WHAT: redirect_of FUNC prints WHAT.
@@ -164,10 +174,53 @@ $MOD_BUSY: ${MOD_BUSY}_exit
 $(disabled $MOD_LIVEPATCH)"
 
 
-# file_is FILE TEXT: FILE reads TEXT.
-function file_is() {
-	[[ "$(cat "$1")" == "$2" ]] || die "$1 reads '$(cat "$1")', not '$2'"
+# read_counted TEXT: /proc/cmdline reads TEXT, and the direct user's trampoline
+# counted that call (insmod reads /proc/cmdline too, so only the difference
+# says something).
+function read_counted() {
+	local calls=/sys/module/$MOD_DIRECT_USER/parameters/calls before
+	before=$(cat $calls)
+	cmdline_is "$1"
+	file_is $calls $((before + 1))
 }
+
+# - with another direct ftrace user on cmdline_proc_show (test_klp_direct_user,
+#   whose trampoline counts the calls, as a BPF trampoline shares a function
+#   with an IPMODIFY ops), load a patch of it: the patch applies, the function
+#   stays on the handler, and the log says so once
+# - each read of /proc/cmdline goes through both: the user counts it and the
+#   new function answers
+# - a second transition (stacking a patch of getpid) leaves it on the handler
+#   without a second log line; getpid, which nobody else has, goes direct
+# - disable both: the function is the kernel's again, still counted
+start_test "direct redirector: BPF or another direct user on the function falls back to the handler"
+
+load_mod $MOD_DIRECT_USER
+redirect_is cmdline_proc_show other
+read_counted "$CMDLINE"
+load_lp $MOD_LIVEPATCH
+redirect_is cmdline_proc_show other
+read_counted "$MOD_LIVEPATCH: this has been live patched"
+load_lp $MOD_TWO
+redirect_is cmdline_proc_show other
+redirect_is $GETPID direct
+read_counted "$MOD_TWO"
+disable_lp $MOD_TWO
+unload_lp $MOD_TWO
+disable_lp $MOD_LIVEPATCH
+unload_lp $MOD_LIVEPATCH
+read_counted "$CMDLINE"
+unload_mod $MOD_DIRECT_USER
+redirect_is cmdline_proc_show none
+
+check_result "% insmod test_modules/$MOD_DIRECT_USER.ko
+$(enabled $MOD_LIVEPATCH)
+livepatch: function 'cmdline_proc_show' has another direct ftrace user: it stays on the handler
+$(enabled $MOD_TWO)
+$(disabled $MOD_TWO)
+$(disabled $MOD_LIVEPATCH)
+% rmmod $MOD_DIRECT_USER"
+
 
 # refused MOD ERR LINE: the log of load_failing_mod MOD, a patch of
 # test_klp_jump_ctarget that klp_patch_object() refuses with LINE, and the
