@@ -32,15 +32,19 @@ FIGURES = [
     for kind, label in [("jump_enable_ms", "enable"), ("jump_disable_ms", "disable")]
     for n in (1, 100)
 ] + [
-    (f"jump_pause_ms.{n}", f"machine stopped to enable with jumps, {n} function{'s' if n > 1 else ''}",
-     "ms")
+    (f"{prefix}jump_pause_ms.{n}",
+     f"machine stopped to enable with jumps, {n} function{'s' if n > 1 else ''}{where}", "ms")
+    for prefix, where in [("", ", idle"), ("load_", ", {ntasks} tasks calling getpid")]
     for n in (1, 100)
 ] + [
     ("load_enable_ms", "enable under load, {ntasks} tasks calling getpid", "ms"),
     ("load_disable_ms", "disable under load, {ntasks} tasks calling getpid", "ms"),
-    ("load_jump_enable_ms", "enable with jumps under load, 100 functions, {ntasks} tasks", "ms"),
-    ("load_jump_disable_ms", "disable with jumps under load, 100 functions, {ntasks} tasks", "ms"),
-    ("load_jump_pause_ms", "machine stopped to enable with jumps under load, 100 functions", "ms"),
+] + [
+    (f"load_{kind}.{n}", f"{label} with jumps under load, {n} function{'s' if n > 1 else ''}, {{ntasks}} tasks",
+     "ms")
+    for kind, label in [("jump_enable_ms", "enable"), ("jump_disable_ms", "disable")]
+    for n in (1, 100)
+] + [
     ("mem_sunreclaim_b", "memory per patched function, SUnreclaim", "bytes"),
     ("mem_memfree_b", "memory per patched function, MemFree", "bytes"),
 ]

@@ -73,6 +73,9 @@ meminfo() {
 	awk '/^SUnreclaim:/ { s = $2 } /^MemFree:/ { f = $2 } END { print s, f }' /proc/meminfo
 }
 
+# Stops of the machine sampled per figure and repetition (jumps()).
+PAUSES=${BENCH_PAUSES:-5}
+
 # Kernel messages on the console slow every printk under TCG: off meanwhile.
 printk=$(cat /proc/sys/kernel/printk)
 echo 1 >/proc/sys/kernel/printk
@@ -129,14 +132,25 @@ for i in $(seq "$reps"); do
 	# With jumps: one stop of the machine per switch, whatever the number.
 	for n in 1 100; do
 		sleep 0.5
+		jumps "" "$n"
+	done
+done
+
+# jumps PREFIX N: enable and disable a patch of N functions with jumps PAUSES
+# times, each stop of the machine one sample of PREFIXjump_pause_ms.N (its
+# median and maximum are the figure), each enable and disable one of
+# PREFIXjump_enable_ms.N and PREFIXjump_disable_ms.N.
+jumps() {
+	local prefix=$1 n=$2 k
+	for k in $(seq "$PAUSES"); do
 		if enable $PATCH nfuncs=$n jump=1; then
-			sample "jump_enable_ms.$n" "$(ms "$(param $PATCH enable_ns)")"
-			sample "jump_pause_ms.$n" "$(ms "$(param livepatch jump_pause_ns)")"
-			disable $PATCH && sample "jump_disable_ms.$n" "$(ms "$(param $PATCH disable_ns)")"
+			sample "${prefix}jump_enable_ms.$n" "$(ms "$(param $PATCH enable_ns)")"
+			sample "${prefix}jump_pause_ms.$n" "$(ms "$(param livepatch jump_pause_ns)")"
+			disable $PATCH && sample "${prefix}jump_disable_ms.$n" "$(ms "$(param $PATCH disable_ns)")"
 		fi
 		unload $PATCH
 	done
-done
+}
 
 # 3. Transition under load: NTASKS tasks call getpid in a loop while it is
 #    patched and unpatched (upstream's test-syscall.sh, with more tasks).
@@ -155,12 +169,9 @@ for i in $(seq "$reps"); do
 done
 # With jumps, under the same load: every task's stack is checked in the stop.
 for i in $(seq "$reps"); do
-	if enable $PATCH nfuncs=100 jump=1; then
-		sample load_jump_enable_ms "$(ms "$(param $PATCH enable_ns)")"
-		sample load_jump_pause_ms "$(ms "$(param livepatch jump_pause_ns)")"
-		disable $PATCH && sample load_jump_disable_ms "$(ms "$(param $PATCH disable_ns)")"
-	fi
-	unload $PATCH
+	for n in 1 100; do
+		jumps load_ "$n"
+	done
 done
 unload $TARGET
 kill "${pids[@]}" 2>/dev/null
