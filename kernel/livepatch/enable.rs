@@ -22,7 +22,7 @@ pub(crate) fn klp_disable_patch(guard: &KlpLocked, patch: Patch) -> Result {
     patch::klp_jump_update(guard, None, Some(patch), true)?;
     patch::klp_direct_leave(guard)?;
     transition::klp_init_transition(guard, patch, KlpTransitionState::Unpatched);
-    for obj in patch.objects() {
+    for obj in patch.objects(guard) {
         if obj.patched() {
             callbacks::klp_pre_unpatch_callback(obj);
         }
@@ -56,7 +56,7 @@ pub(crate) fn klp_enable_patch_locked(guard: &KlpLocked, patch: Patch) -> Result
 
     let jump = jump::klp_jump_allowed(guard, patch);
     let result = patch
-        .objects()
+        .objects(guard)
         .filter(|obj| obj.is_loaded())
         .try_for_each(|obj| {
             callbacks::klp_pre_patch_callback(obj).inspect_err(|_| {

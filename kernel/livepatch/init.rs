@@ -82,9 +82,9 @@ fn klp_func_ref<'a>(func: Func) -> KlpFuncRef<'a> {
 }
 
 /// The object of `patch` that patches the same object as `old_obj`.
-fn klp_find_object(patch: Patch, old_obj: Object) -> Option<Object> {
+fn klp_find_object(guard: &KlpLocked, patch: Patch, old_obj: Object) -> Option<Object> {
     patch
-        .objects()
+        .objects(guard)
         .find(|&obj| replace::klp_is_same_object(klp_object_name(old_obj), klp_object_name(obj)))
 }
 
@@ -148,13 +148,13 @@ fn klp_alloc_func_nop(guard: &KlpLocked, old_func: Func, obj: Object) -> Result 
 /// Adds nops to `patch` for the functions of `old_obj` that it does not patch, as
 /// [`replace::klp_add_object_nops`] decides.
 fn klp_add_object_nops(guard: &KlpLocked, patch: Patch, old_obj: Object) -> Result {
-    let obj = match klp_find_object(patch, old_obj) {
+    let obj = match klp_find_object(guard, patch, old_obj) {
         Some(obj) => obj,
         None => klp_alloc_object_dynamic(guard, old_obj.name(), patch)?,
     };
     replace::klp_add_object_nops(
-        old_obj.funcs_list().map(|f| (klp_func_ref(f), f)),
-        || obj.funcs_list().map(klp_func_ref),
+        old_obj.funcs_list(guard).map(|f| (klp_func_ref(f), f)),
+        || obj.funcs_list(guard).map(klp_func_ref),
         |old_func| klp_alloc_func_nop(guard, old_func, obj),
     )?;
     Ok(())
@@ -164,7 +164,7 @@ fn klp_add_object_nops(guard: &KlpLocked, patch: Patch, old_obj: Object) -> Resu
 /// patch and `patch` does not: the 'replace' mode.
 fn klp_add_nops(guard: &KlpLocked, patch: Patch) -> Result {
     for old_patch in klp_for_each_patch(guard) {
-        for old_obj in old_patch.objects() {
+        for old_obj in old_patch.objects(guard) {
             klp_add_object_nops(guard, patch, old_obj)?;
         }
     }
@@ -207,7 +207,7 @@ pub(crate) fn klp_init_object_loaded(guard: &KlpLocked, patch: Patch, obj: Objec
         reloc::klp_apply_object_relocs(patch, obj)?;
     }
     let mut funcs = KVVec::new();
-    for func in obj.funcs_list() {
+    for func in obj.funcs_list(guard) {
         funcs.push(func, GFP_KERNEL)?;
     }
     reloc::klp_find_object_symbols(obj.name(), &funcs, |func, old| {
@@ -254,7 +254,7 @@ fn klp_init_object(guard: &KlpLocked, patch: Patch, obj: Object) -> Result {
     unsafe {
         kobjects::kobject_add_name(obj.kobj(), patch.kobj(), obj.display_name().as_char_ptr())?
     };
-    for func in obj.funcs_list() {
+    for func in obj.funcs_list(guard) {
         klp_init_func(guard, obj, func)?;
     }
     if obj.is_loaded() {
@@ -326,7 +326,7 @@ fn klp_init_patch(guard: &KlpLocked, patch: Patch) -> Result {
     if patch.replace() {
         klp_add_nops(guard, patch)?;
     }
-    for obj in patch.objects() {
+    for obj in patch.objects(guard) {
         klp_init_object(guard, patch, obj)?;
     }
     // SAFETY: `list` is initialised and unlinked; `klp_patches` is changed under `klp_mutex`.

@@ -65,7 +65,7 @@ extern "C" {
     static mut klp_patches: bindings::list_head;
 }
 
-pub(crate) use lock::{KlpLocked, KlpMutexGuard};
+pub(crate) use lock::{KlpListsFixed, KlpLocked, KlpMutexGuard};
 
 /// The head of `klp_patches`.
 pub(crate) fn klp_patches_head() -> *mut bindings::list_head {

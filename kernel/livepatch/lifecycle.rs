@@ -51,8 +51,8 @@ pub(crate) fn klp_free_func_nop(func: Func) {
 }
 
 /// Unlinks and puts the funcs of `obj`: all, or the nops only.
-fn klp_free_funcs(obj: Object, nops_only: bool) {
-    for func in obj.funcs_list() {
+fn klp_free_funcs(guard: &KlpLocked, obj: Object, nops_only: bool) {
+    for func in obj.funcs_list(guard) {
         if nops_only && !func.nop() {
             continue;
         }
@@ -68,7 +68,7 @@ fn klp_free_funcs(obj: Object, nops_only: bool) {
 /// Cleans up when a patched object is unloaded.
 pub(crate) fn klp_free_object_loaded(guard: &KlpLocked, obj: Object) {
     obj.set_mod(guard, null_mut());
-    for func in obj.funcs_list() {
+    for func in obj.funcs_list(guard) {
         func.set_old_func(guard, null_mut());
         if func.nop() {
             func.set_new_func(guard, null_mut());
@@ -77,9 +77,9 @@ pub(crate) fn klp_free_object_loaded(guard: &KlpLocked, obj: Object) {
 }
 
 /// Unlinks and puts the objects of `patch`: all, or the dynamic ones and the nops only.
-fn klp_free_objects(patch: Patch, nops_only: bool) {
-    for obj in patch.objects() {
-        klp_free_funcs(obj, nops_only);
+fn klp_free_objects(guard: &KlpLocked, patch: Patch, nops_only: bool) {
+    for obj in patch.objects(guard) {
+        klp_free_funcs(guard, obj, nops_only);
         if nops_only && !obj.dynamic() {
             continue;
         }
@@ -97,7 +97,7 @@ fn klp_free_objects(patch: Patch, nops_only: bool) {
 /// of their func_stacks, and unregistering ftrace waits until nobody is in the handler.
 pub(crate) fn klp_discard_nops(guard: &KlpLocked, new_patch: Patch) {
     patch::klp_unpatch_objects(guard, new_patch, true);
-    klp_free_objects(new_patch, true);
+    klp_free_objects(guard, new_patch, true);
 }
 
 /// The part of freeing a patch that is done under `klp_mutex`; [`klp_free_patch_finish`]
@@ -111,7 +111,7 @@ pub(crate) fn klp_free_patch_start(guard: &KlpLocked, patch: Patch) {
             bindings::list_del(patch.list());
         }
     }
-    klp_free_objects(patch, false);
+    klp_free_objects(guard, patch, false);
 }
 
 /// The part of freeing a patch that must be done outside `klp_mutex`: the last access to the

@@ -5,7 +5,8 @@
 //! Only this module makes a [`KlpLocked`]: by taking the mutex ([`KlpMutexGuard::lock`]), or,
 //! in a callback of the patch module, which the core calls with the mutex held, after checking
 //! that it is held ([`KlpLocked::with_held`]). A proof lives no longer than the guard or the
-//! closure it was given to.
+//! closure it was given to. A proof that the patches' lists are fixed ([`KlpListsFixed`]) is a
+//! [`KlpLocked`], or, in a transition, what [`KlpListsFixed::in_transition`] claims.
 
 use core::ptr::addr_of_mut;
 use kernel::bindings;
@@ -32,6 +33,32 @@ impl KlpLocked {
             return None;
         }
         Some(f(&KlpLocked(())))
+    }
+}
+
+impl core::ops::Deref for KlpLocked {
+    type Target = KlpListsFixed;
+
+    fn deref(&self) -> &KlpListsFixed {
+        &KlpListsFixed(())
+    }
+}
+
+/// Proof that the object and function lists of the patches do not change meanwhile: they
+/// change under `klp_mutex` only, so a [`KlpLocked`] is one (by `Deref`); so is a running
+/// transition for the lists of its patch, which only [`KlpListsFixed::in_transition`] claims.
+pub(crate) struct KlpListsFixed(());
+
+impl KlpListsFixed {
+    /// Runs `f` with the proof, without `klp_mutex`, for the lists of the patch in transition.
+    ///
+    /// # Safety
+    ///
+    /// A transition runs and cannot complete during the call: the caller is a task with
+    /// `TIF_PATCH_PENDING` set, with preemption disabled, which the completion waits for
+    /// (`klp_synchronize_handlers()`).
+    pub(crate) unsafe fn in_transition<R>(f: impl FnOnce(&KlpListsFixed) -> R) -> R {
+        f(&KlpListsFixed(()))
     }
 }
 

@@ -17,9 +17,9 @@ use kernel::ffi::c_int;
 use kernel::prelude::*;
 
 /// The object of `patch` for the module named `name`, if it patches it.
-fn klp_module_object(patch: Patch, name: &[u8]) -> Option<Object> {
+fn klp_module_object(guard: &KlpLocked, patch: Patch, name: &[u8]) -> Option<Object> {
     patch
-        .objects()
+        .objects(guard)
         .find(|obj| obj.is_module() && obj.display_name().as_bytes() == name)
 }
 
@@ -35,7 +35,7 @@ fn klp_cleanup_module_patches_limited(
         if Some(patch) == limit {
             break;
         }
-        let Some(obj) = klp_module_object(patch, name.as_bytes()) else {
+        let Some(obj) = klp_module_object(guard, patch, name.as_bytes()) else {
             continue;
         };
         if transition::klp_transition_patch() != Some(patch) {
@@ -127,7 +127,7 @@ pub unsafe extern "C" fn klp_module_coming(module: *mut bindings::module) -> c_i
     unsafe { (*module).klp_alive = true };
 
     for patch in klp_for_each_patch(&guard) {
-        let Some(obj) = klp_module_object(patch, name.as_bytes()) else {
+        let Some(obj) = klp_module_object(&guard, patch, name.as_bytes()) else {
             continue;
         };
         if let Err(e) = klp_module_apply(&guard, patch, obj, module, name) {

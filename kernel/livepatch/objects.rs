@@ -14,7 +14,7 @@
 //! read a few of them locklessly: every access is therefore a volatile one, like C's
 //! `READ_ONCE()`/`WRITE_ONCE()`.
 
-use crate::KlpLocked;
+use crate::{KlpListsFixed, KlpLocked};
 use core::marker::PhantomData;
 use core::ptr::{addr_of_mut, NonNull};
 use kernel::bindings;
@@ -297,8 +297,8 @@ impl Patch {
         unsafe { addr_of_mut!((*self.as_ptr()).finish) }
     }
 
-    /// The objects linked into the object list (`klp_for_each_object_safe`).
-    pub(crate) fn objects(self) -> impl Iterator<Item = Object> {
+    /// The objects linked into the object list (`klp_for_each_object_safe`), fixed meanwhile.
+    pub(crate) fn objects(self, _fixed: &KlpListsFixed) -> impl Iterator<Item = Object> {
         // SAFETY: `obj_list` is initialised by `klp_init_patch_early()` before any walk and
         // links `klp_object`s by `node`, live while their patch is.
         unsafe {
@@ -360,8 +360,8 @@ impl Object {
         unsafe { addr_of_mut!((*self.as_ptr()).callbacks) }
     }
 
-    /// The functions linked into the function list (`klp_for_each_func_safe`).
-    pub(crate) fn funcs_list(self) -> impl Iterator<Item = Func> {
+    /// The functions linked into the function list (`klp_for_each_func_safe`), fixed meanwhile.
+    pub(crate) fn funcs_list(self, _fixed: &KlpListsFixed) -> impl Iterator<Item = Func> {
         // SAFETY: `func_list` is initialised by `klp_init_object_early()` before any walk and
         // links `klp_func`s by `node`, live while their object is.
         unsafe {

@@ -26,7 +26,7 @@ use crate::model::func_stack::{klp_select_func, Selected, StackTop};
 use crate::model::state::KlpTransitionState;
 use crate::objects::{list_empty, Entries, Func, Object, Patch};
 use crate::statics::Static;
-use crate::{warn_on, warn_on_once, KlpLocked};
+use crate::{warn_on, warn_on_once, KlpListsFixed, KlpLocked};
 use core::ptr::{addr_of, addr_of_mut, null_mut};
 use core::sync::atomic::{fence, Ordering};
 use kernel::alloc::{flags::GFP_KERNEL, KBox, KVVec};
@@ -193,8 +193,10 @@ unsafe fn klp_find_ops_late(ip: c_ulong) -> Option<*mut KlpOps> {
 }
 
 /// The klp_ops of the old function `old_func`, if it is patched: a binary search in each
-/// group. Needs `klp_mutex`, or a running transition (which keeps the groups unchanged).
-pub(crate) fn klp_find_ops(old_func: *mut c_void) -> Option<*mut KlpOps> {
+/// group. With `klp_mutex` held, the groups are unchanged; in a transition without it (the
+/// `cond_resched()` path, preemption disabled), a group a coming module adds is linked with RCU
+/// and a group is freed only after `klp_synchronize_handlers()`.
+pub(crate) fn klp_find_ops(_fixed: &KlpListsFixed, old_func: *mut c_void) -> Option<*mut KlpOps> {
     // SAFETY: The groups are unchanged during the walk (the caller's requirement); `olds` is
     // never changed and `ops` has an entry for each.
     unsafe {
@@ -356,7 +358,7 @@ fn klp_unpatch_func(guard: &KlpLocked, func: Func) {
     if warn_on(!func.patched()) || warn_on(func.old_func().is_null()) {
         return;
     }
-    if warn_on(klp_find_ops(func.old_func()).is_none()) {
+    if warn_on(klp_find_ops(guard, func.old_func()).is_none()) {
         return;
     }
     // SAFETY: `func` is on the stack of a live klp_ops, under `klp_mutex`. A handler that
@@ -508,11 +510,11 @@ fn klp_register_ops(
 /// user holds one of them, each is registered alone, which names the one that fails.
 fn klp_patch_object_funcs(guard: &KlpLocked, obj: Object, jump: bool) -> Result {
     let (mut firsts, mut jumps) = (KVVec::new(), KVVec::new());
-    for func in obj.funcs_list() {
+    for func in obj.funcs_list(guard) {
         if warn_on(func.old_func().is_null()) || warn_on(func.patched()) {
             return Err(EINVAL);
         }
-        if klp_find_ops(func.old_func()).is_none() {
+        if klp_find_ops(guard, func.old_func()).is_none() {
             let old = func.old_func() as c_ulong;
             // SAFETY: Only an address is looked up.
             let ftrace_loc = unsafe { bindings::ftrace_location(old) };
@@ -540,19 +542,19 @@ fn klp_patch_object_funcs(guard: &KlpLocked, obj: Object, jump: bool) -> Result 
     };
     if !batched {
         // In the object's order, as on C, so that the first function that fails is named.
-        for func in obj.funcs_list() {
-            if klp_find_ops(func.old_func()).is_none() {
+        for func in obj.funcs_list(guard) {
+            if klp_find_ops(guard, func.old_func()).is_none() {
                 // SAFETY: Only an address is looked up (found above).
                 let ftrace_loc = unsafe { bindings::ftrace_location(func.old_func() as c_ulong) };
                 klp_register_ops(guard, &[(ftrace_loc, func)], true, false)?;
             }
         }
     }
-    for func in obj.funcs_list() {
+    for func in obj.funcs_list(guard) {
         if func.patched() {
             continue;
         }
-        let Some(ops) = klp_find_ops(func.old_func()) else {
+        let Some(ops) = klp_find_ops(guard, func.old_func()) else {
             warn_on(true);
             return Err(EINVAL);
         };
@@ -565,7 +567,7 @@ fn klp_patch_object_funcs(guard: &KlpLocked, obj: Object, jump: bool) -> Result 
 
 /// Unpatches the funcs of `obj`: all, or the nops only.
 fn klp_unpatch_object_funcs(guard: &KlpLocked, obj: Object, nops_only: bool) {
-    for func in obj.funcs_list() {
+    for func in obj.funcs_list(guard) {
         if nops_only && !func.nop() {
             continue;
         }
@@ -601,7 +603,7 @@ pub(crate) fn klp_patch_object(guard: &KlpLocked, obj: Object, jump: bool) -> Re
 
 /// Unpatches the patched objects of `patch`: all funcs, or the nops only.
 pub(crate) fn klp_unpatch_objects(guard: &KlpLocked, patch: Patch, nops_only: bool) {
-    for obj in patch.objects() {
+    for obj in patch.objects(guard) {
         if obj.patched() {
             klp_unpatch_object_funcs(guard, obj, nops_only);
         }
@@ -621,7 +623,10 @@ pub(crate) fn klp_jump_update(
     check: bool,
 ) -> Result {
     let owned = |func: Func| {
-        leaving.is_some_and(|p| p.objects().any(|o| o.funcs_list().any(|f| f == func)))
+        leaving.is_some_and(|p| {
+            p.objects(guard)
+                .any(|o| o.funcs_list(guard).any(|f| f == func))
+        })
     };
     klp_jump_collect(
         guard,

@@ -20,7 +20,8 @@ use crate::objects::{list_is_singular, Func, Handle, Patch};
 use crate::patch::{klp_find_ops, KlpOps};
 use crate::statics::Static;
 use crate::{
-    callbacks, klp_for_each_patch, lifecycle, stack, warn_on_once, KlpLocked, KlpMutexGuard,
+    callbacks, klp_for_each_patch, lifecycle, stack, warn_on_once, KlpListsFixed, KlpLocked,
+    KlpMutexGuard,
 };
 use core::ptr::{addr_of, addr_of_mut, null_mut};
 use core::sync::atomic::{fence, AtomicBool, AtomicI32, AtomicPtr, AtomicU32, Ordering};
@@ -176,8 +177,8 @@ fn klp_complete_transition(guard: &KlpLocked) {
         klp_synchronize_handlers();
     }
 
-    for obj in patch.objects() {
-        for func in obj.funcs_list() {
+    for obj in patch.objects(guard) {
+        for func in obj.funcs_list(guard) {
             func.set_transition(guard, false);
         }
     }
@@ -191,7 +192,7 @@ fn klp_complete_transition(guard: &KlpLocked) {
         warn_on_once(model::klp_complete_task(&mut Task(task)));
     });
 
-    for obj in patch.objects() {
+    for obj in patch.objects(guard) {
         if !obj.is_loaded() {
             continue;
         }
@@ -254,10 +255,10 @@ pub unsafe extern "C" fn klp_update_patch_state(task: *mut bindings::task_struct
 
 /// The address range that must not be on a task's stack for `func` to switch: the function
 /// the task would leave, as [`klp_checked_func`] decides.
-fn klp_stack_func_range(func: Func, target: c_int) -> (c_ulong, c_ulong) {
+fn klp_stack_func_range(guard: &KlpListsFixed, func: Func, target: c_int) -> (c_ulong, c_ulong) {
     let original = (func.old_func() as c_ulong, func.old_size());
     // A func of a patched object is on the func_stack of its ops.
-    let Some(ops) = klp_find_ops(func.old_func()) else {
+    let Some(ops) = klp_find_ops(guard, func.old_func()) else {
         return original;
     };
     // SAFETY: `ops` is live; its func_stack is an initialised list, unchanged during a
@@ -273,7 +274,9 @@ fn klp_stack_func_range(func: Func, target: c_int) -> (c_ulong, c_ulong) {
 }
 
 /// What [`klp_check_and_switch_task`] is given and gives back, through `task_call_func()`.
-struct SwitchCheck {
+struct SwitchCheck<'a> {
+    /// The caller's proof that the patch's lists are fixed, for their walk.
+    guard: &'a KlpListsFixed,
     /// `klp_target_state`, as read by the caller.
     target: c_int,
     /// The verdict.
@@ -289,6 +292,7 @@ struct SwitchCheck {
 ///
 /// `task` is current, or cannot run during the call (`task_call_func()`).
 unsafe fn klp_check_stack(
+    guard: &KlpListsFixed,
     task: *mut bindings::task_struct,
     target: c_int,
 ) -> Result<(), (KlpSwitchError, Option<Func>)> {
@@ -296,12 +300,15 @@ unsafe fn klp_check_stack(
     // SAFETY: The function's safety requirement.
     let found = unsafe {
         stack::klp_with_reliable_stack(task, |entries| {
-            patch.objects().filter(|obj| obj.patched()).find_map(|obj| {
-                obj.funcs_list().find(|&func| {
-                    let (addr, size) = klp_stack_func_range(func, target);
-                    model::klp_stack_has_func(entries, addr, size)
+            patch
+                .objects(guard)
+                .filter(|obj| obj.patched())
+                .find_map(|obj| {
+                    obj.funcs_list(guard).find(|&func| {
+                        let (addr, size) = klp_stack_func_range(guard, func, target);
+                        model::klp_stack_has_func(entries, addr, size)
+                    })
                 })
-            })
         })
     };
     match found {
@@ -323,14 +330,14 @@ unsafe extern "C" fn klp_check_and_switch_task(
     arg: *mut c_void,
 ) -> c_int {
     // SAFETY: `arg` is the caller's `SwitchCheck`, not otherwise used during the call.
-    let check = unsafe { &mut *arg.cast::<SwitchCheck>() };
+    let check = unsafe { &mut *arg.cast::<SwitchCheck<'_>>() };
     // SAFETY: `current` is always valid; `task` is live.
     let running = unsafe { bindings::task_curr(task) != 0 && task != bindings::get_current() };
     let verdict = if running {
         Err(KlpSwitchError::Running)
     } else {
         // SAFETY: `task` is current or cannot run (the function's safety requirement).
-        unsafe { klp_check_stack(task, check.target) }.map_err(|(e, func)| {
+        unsafe { klp_check_stack(check.guard, task, check.target) }.map_err(|(e, func)| {
             if let Some(func) = func {
                 check.old_name = func.old_name();
             }
@@ -344,12 +351,13 @@ unsafe extern "C" fn klp_check_and_switch_task(
 /// Tries to switch `task` to the target patch state safely ([`model::klp_try_switch_task`]).
 /// Fails if it is running, sleeping on a to-be-patched or to-be-unpatched function, or if its
 /// stack is unreliable.
-fn klp_try_switch_task(task: *mut bindings::task_struct) -> bool {
+fn klp_try_switch_task(guard: &KlpListsFixed, task: *mut bindings::task_struct) -> bool {
     let target = klp_target_state().as_raw();
     let reliable = stack::klp_have_reliable_stack();
     let mut old_name: *const c_char = c"".as_ptr().cast();
     let verdict = model::klp_try_switch_task(&mut Task(task), target, reliable, |_| {
         let mut check = SwitchCheck {
+            guard,
             target,
             verdict: Ok(()),
             old_name,
@@ -427,7 +435,9 @@ pub extern "C" fn __klp_sched_try_switch() {
         // Order the TIF_PATCH_PENDING read before the klp_target_state read; the write barriers
         // are in klp_init_transition() and klp_reverse_transition().
         fence(Ordering::Acquire);
-        klp_try_switch_task(current);
+        // SAFETY: Current has TIF_PATCH_PENDING, so a transition runs, and it cannot complete
+        // while preemption is disabled here.
+        unsafe { KlpListsFixed::in_transition(|fixed| klp_try_switch_task(fixed, current)) };
     }
     // SAFETY: Paired with the disable above.
     unsafe { bindings::preempt_enable() };
@@ -465,7 +475,7 @@ pub(crate) fn klp_try_complete_transition(guard: &KlpLocked) {
     warn_on_once(klp_target_state() == Idle);
 
     let mut complete = true;
-    for_each_process_thread(|task| complete &= klp_try_switch_task(task));
+    for_each_process_thread(|task| complete &= klp_try_switch_task(guard, task));
 
     // Ditto for the idle "swapper" tasks.
     // SAFETY: CPU hotplug is held off until the unlock.
@@ -475,7 +485,7 @@ pub(crate) fn klp_try_complete_transition(guard: &KlpLocked) {
         let task = unsafe { bindings::idle_task(cpu as c_int) };
         // SAFETY: `cpu` is a possible CPU.
         if unsafe { bindings::cpu_online(cpu) } {
-            if !klp_try_switch_task(task) {
+            if !klp_try_switch_task(guard, task) {
                 complete = false;
                 // Make the idle task go through the main loop.
                 // SAFETY: `cpu` is online.
@@ -617,8 +627,8 @@ pub(crate) fn klp_init_transition(guard: &KlpLocked, patch: Patch, state: KlpTra
 
     // When patching, the funcs reach the func_stacks shortly, in klp_patch_object(); when
     // unpatching, they are already visible to the handler.
-    for obj in patch.objects() {
-        for func in obj.funcs_list() {
+    for obj in patch.objects(guard) {
+        for func in obj.funcs_list(guard) {
             func.set_transition(guard, true);
         }
     }
