@@ -113,6 +113,22 @@ fi
 unload $PATCH
 echo 0 >"/sys/module/$TARGET/parameters/loop_fn"
 
+# jumps PREFIX N: enable and disable a patch of N functions with jumps PAUSES
+# times, each stop of the machine one sample of PREFIXjump_pause_ms.N (its
+# median and maximum are the figure), each enable and disable one of
+# PREFIXjump_enable_ms.N and PREFIXjump_disable_ms.N.
+jumps() {
+	local prefix=$1 n=$2 k
+	for k in $(seq "$PAUSES"); do
+		if enable $PATCH nfuncs=$n jump=1; then
+			sample "${prefix}jump_enable_ms.$n" "$(ms "$(param $PATCH enable_ns)")"
+			sample "${prefix}jump_pause_ms.$n" "$(ms "$(param livepatch jump_pause_ns)")"
+			disable $PATCH && sample "${prefix}jump_disable_ms.$n" "$(ms "$(param $PATCH disable_ns)")"
+		fi
+		unload $PATCH
+	done
+}
+
 # 2. Enable and disable latency of patches of 1, 100 and 1000 functions, and
 # 4. the kernel memory they take (SUnreclaim and MemFree deltas, in kB).
 for i in $(seq "$reps"); do
@@ -135,22 +151,6 @@ for i in $(seq "$reps"); do
 		jumps "" "$n"
 	done
 done
-
-# jumps PREFIX N: enable and disable a patch of N functions with jumps PAUSES
-# times, each stop of the machine one sample of PREFIXjump_pause_ms.N (its
-# median and maximum are the figure), each enable and disable one of
-# PREFIXjump_enable_ms.N and PREFIXjump_disable_ms.N.
-jumps() {
-	local prefix=$1 n=$2 k
-	for k in $(seq "$PAUSES"); do
-		if enable $PATCH nfuncs=$n jump=1; then
-			sample "${prefix}jump_enable_ms.$n" "$(ms "$(param $PATCH enable_ns)")"
-			sample "${prefix}jump_pause_ms.$n" "$(ms "$(param livepatch jump_pause_ns)")"
-			disable $PATCH && sample "${prefix}jump_disable_ms.$n" "$(ms "$(param $PATCH disable_ns)")"
-		fi
-		unload $PATCH
-	done
-}
 
 # 3. Transition under load: NTASKS tasks call getpid in a loop while it is
 #    patched and unpatched (upstream's test-syscall.sh, with more tasks).
