@@ -15,9 +15,22 @@ bz=$KLP_BUILD_IN/arch/x86/boot/bzImage
 [ -f "$KLP_BUILD/arch/x86/boot/bzImage" ] || die "no kernel image: run scripts/build.sh"
 mkdir -p "$KLP_BUILD/guest"
 
+# virtme-ng's shell init waits for udev's coldplug with "udevadm settle" and its
+# default 120 s timeout, then goes on; a debug kernel under TCG takes longer, and
+# the script then starts before its virtio ports exist, so its output and exit
+# code are lost.  The guest uses a copy of the init that waits longer, bind-mounted
+# over the original in in_root's private mount namespace (the root stays as
+# Debian installed it).
+init=usr/lib/python3/dist-packages/virtme/guest/virtme-init
+[ "$KLP_DEBUG" = 1 ] && settle=1800 || settle=600
+sed "s/^\([[:space:]]*udevadm settle\)\$/\1 --timeout=$settle/" "$KLP_ROOT/$init" >"$KLP_BUILD/guest/virtme-init"
+grep -q "udevadm settle --timeout=$settle\$" "$KLP_BUILD/guest/virtme-init" ||
+	die "virtme-ng's init ($KLP_ROOT/$init) has no 'udevadm settle' line to lengthen"
+chmod 755 "$KLP_BUILD/guest/virtme-init"
+
 vng_cmd() {
 	# virtme-ng's --rwdir needs it started from /.
-	echo "cd / && exec vng --verbose --run $bz $1 -m 2G -p 2 --rwdir $KLP_BUILD_IN/guest" \
+	echo "mount --bind $KLP_BUILD_IN/guest/virtme-init /$init && cd / && exec vng --verbose --run $bz $1 -m 2G -p 2 --rwdir $KLP_BUILD_IN/guest" \
 		"${KLP_QEMU_OPTS:+--qemu-opts='$KLP_QEMU_OPTS'} ${2:+-e \"$2\"}"
 }
 
