@@ -46,7 +46,8 @@ FIGURES = [
     for n in (1, 100)
 ] + [
     ("mem_sunreclaim_b", "memory per patched function, SUnreclaim", "bytes"),
-    ("mem_memfree_b", "memory per patched function, MemFree", "bytes"),
+    ("mem_memfree_b", "memory per patched function, MemFree (per-CPU free lists counted free)", "bytes"),
+    ("mem_vmalloc_b", "memory per patched function, VmallocUsed", "bytes"),
 ]
 
 
@@ -73,7 +74,8 @@ def read_raw(path):
     s["call_jump_overhead_ns"] = pair("call_jump_patched_ns", "call_jump_unpatched_ns",
                                       lambda p, u: p - u)
     # Patch 1000 functions minus patch 1 (the module itself is the same size).
-    for src, dst in (("mem_sunreclaim_kb", "mem_sunreclaim_b"), ("mem_memfree_kb", "mem_memfree_b")):
+    for src, dst in (("mem_sunreclaim_kb", "mem_sunreclaim_b"), ("mem_memfree_kb", "mem_memfree_b"),
+                     ("mem_vmalloc_kb", "mem_vmalloc_b")):
         s[dst] = pair(f"{src}.1000", f"{src}.1", lambda a, b: (a - b) * 1024 / 999)
     return samples, notes
 

@@ -64,13 +64,19 @@ unload() {
 # ms NS: nanoseconds to milliseconds.
 ms() { awk -v n="$1" 'BEGIN { printf "%.3f", n / 1e6 }'; }
 
-# meminfo: "SUnreclaim MemFree" in kB, with the page cache and reclaimable
-# slab dropped and the per-CPU counters folded first.
+# meminfo: "SUnreclaim MemFree VmallocUsed" in kB, with the page cache and
+# reclaimable slab dropped and the per-CPU counters folded first.  MemFree
+# counts the pages on the per-CPU free lists (/proc/zoneinfo "count:") as
+# free: those lists grow and shrink by megabytes between two samples, which
+# MemFree alone reports as memory taken or given back.
 meminfo() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 	echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null
-	awk '/^SUnreclaim:/ { s = $2 } /^MemFree:/ { f = $2 } END { print s, f }' /proc/meminfo
+	awk -v page_kb=$(($(getconf PAGESIZE) / 1024)) '
+		FILENAME == "/proc/zoneinfo" { if ($1 == "count:") pcp += $2; next }
+		/^SUnreclaim:/ { s = $2 } /^MemFree:/ { f = $2 } /^VmallocUsed:/ { v = $2 }
+		END { print s, f + pcp * page_kb, v }' /proc/zoneinfo /proc/meminfo
 }
 
 # Stops of the machine sampled per figure and repetition (jumps()).
@@ -134,13 +140,14 @@ jumps() {
 for i in $(seq "$reps"); do
 	for n in 1 100 1000; do
 		sleep 0.5
-		read -r su0 mf0 < <(meminfo)
+		read -r su0 mf0 vm0 < <(meminfo)
 		if enable $PATCH nfuncs=$n; then
-			read -r su1 mf1 < <(meminfo)
+			read -r su1 mf1 vm1 < <(meminfo)
 			sample "enable_ms.$n" "$(ms "$(param $PATCH enable_ns)")"
 			sample "enable_call_ms.$n" "$(ms "$(param $PATCH enable_call_ns)")"
 			sample "mem_sunreclaim_kb.$n" $((su1 - su0))
 			sample "mem_memfree_kb.$n" $((mf0 - mf1))
+			sample "mem_vmalloc_kb.$n" $((vm1 - vm0))
 			disable $PATCH && sample "disable_ms.$n" "$(ms "$(param $PATCH disable_ns)")"
 		fi
 		unload $PATCH
