@@ -48,6 +48,9 @@ fn identifier(s: &[u8]) -> Option<(&[u8], &[u8])> {
 /// assert!(klp_rust_path_matches(sym, b"klp::sysfs::enabled_show"));
 /// assert!(!klp_rust_path_matches(sym, b"klp::sysfs::enabled"));
 /// assert!(!klp_rust_path_matches(sym, b"klp::enabled_show"));
+/// assert!(!klp_rust_path_matches(sym, b"klp:sysfs:enabled_show"));
+/// assert!(!klp_rust_path_matches(sym, b"klp::sysfs::::enabled_show"));
+/// assert!(!klp_rust_path_matches(sym, b"klp::sysfs::enabled_show::"));
 /// assert!(klp_rust_path_matches(b"_RNvCs1234_6target6answer.llvm.42", b"target::answer"));
 /// ```
 pub fn klp_rust_path_matches(symbol: &[u8], path: &[u8]) -> bool {
@@ -78,15 +81,24 @@ pub fn klp_rust_path_matches(symbol: &[u8], path: &[u8]) -> bool {
         };
         s = rest.get(end.wrapping_add(1)..).unwrap_or_default();
     }
-    let mut segments = path.split(|&b| b == b':').filter(|seg| !seg.is_empty());
+    // The path's segments, separated by `::` exactly: `a:b`, `a::::b` or `a::` is no path.
+    let mut path = Some(path);
     for _ in 0..=nested {
-        let Some((ident, rest)) = identifier(s) else {
+        let (Some((ident, rest)), Some(p)) = (identifier(s), path) else {
             return false;
         };
-        if segments.next() != Some(ident) {
+        let (segment, more) = match p.windows(2).position(|w| w == b"::") {
+            Some(end) => {
+                let (segment, more) = p.split_at(end);
+                (segment, more.get(2..))
+            }
+            None => (p, None),
+        };
+        if segment != ident {
             return false;
         }
+        path = more;
         s = rest;
     }
-    s.is_empty() && segments.next().is_none()
+    s.is_empty() && path.is_none()
 }
