@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Two objects compiled from the original and the patched source, with
 //! `-ffunction-sections -fdata-sections`, compared function by function (and
-//! initialised data object by object).
+//! data object by object).
 //!
 //! A function is its symbol's bytes and the relocations inside them. What
 //! carries no meaning is normalised away: the section a function or object is
@@ -27,8 +27,15 @@ pub struct Changes {
     pub removed: Vec<String>,
     /// The changed functions that are `__init` (in `.init.text`).
     pub changed_init: Vec<String>,
-    /// Initialised data objects (`.data*`, `.rodata*`) in both whose bytes differ.
+    /// Data objects (`.data*`, `.rodata*`, `.bss*`: an initial value of 0) in
+    /// both whose bytes differ, but for the `static_consts`.
     pub changed_data: Vec<String>,
+    /// Read-only static local variables whose initial value differs (local
+    /// symbols named `show.flags`, clang's name for `flags` in `show`, inlined
+    /// or not; gcc's `flags.0`): only the functions of the file can name them,
+    /// so the module gets a copy of each, and each function that refers to one
+    /// is a changed function.
+    pub static_consts: Vec<String>,
     /// Functions in both whose prototypes (from DWARF) differ, changed or not.
     pub changed_prototypes: Vec<PrototypeChange>,
 }
@@ -71,12 +78,26 @@ pub fn compare(old: &[u8], new: &[u8]) -> Result<Changes, String> {
         .filter(|n| !old.functions.contains_key(*n))
         .cloned()
         .collect();
-    c.changed_data = old
+    let changed_data = old
         .data
         .iter()
-        .filter(|(n, d)| new.data.get(*n).is_some_and(|e| e.content != d.content))
-        .map(|(n, _)| n.clone())
-        .collect();
+        .filter(|(n, d)| new.data.get(*n).is_some_and(|e| e.content != d.content));
+    for (name, d) in changed_data {
+        if d.local && !d.writable && name.contains('.') {
+            c.static_consts.push(name.clone());
+        } else {
+            c.changed_data.push(name.clone());
+        }
+    }
+    for (name, f) in &new.functions {
+        let uses_const = f.content.relocs.iter().any(
+            |r| matches!(&r.target, Target::Symbol { name, .. } if c.static_consts.contains(name)),
+        );
+        if uses_const && old.functions.contains_key(name) && !c.changed.contains(name) {
+            c.changed.push(name.clone());
+        }
+    }
+    c.changed.sort();
     c.changed_prototypes = old
         .functions
         .keys()
@@ -144,10 +165,14 @@ struct Content {
 
 struct Item {
     init: bool,
+    /// In a writable section.
+    writable: bool,
+    /// A local symbol.
+    local: bool,
     content: Content,
 }
 
-/// The functions and initialised data objects of one object, by name.
+/// The functions and data objects of one object, by name.
 struct Items {
     functions: BTreeMap<String, Item>,
     data: BTreeMap<String, Item>,
@@ -170,11 +195,13 @@ impl Items {
             let section = file.section_by_index(index).map_err(|e| e.to_string())?;
             let map = match sym.kind() {
                 SymbolKind::Text => &mut items.functions,
-                SymbolKind::Data if is_initialised_data(&section) => &mut items.data,
+                SymbolKind::Data if is_data(&section) => &mut items.data,
                 _ => continue,
             };
             let item = Item {
                 init: section.name() == Ok(".init.text"),
+                writable: sh_flags(&section) & object::elf::SHF_WRITE.0 != 0,
+                local: sym.is_local(),
                 content: content(&file, &section, sym.address(), sym.size())?,
             };
             let name = normalise(name);
@@ -191,30 +218,35 @@ impl Items {
     }
 }
 
-/// `.data`, `.data.*`, `.rodata`, `.rodata.*`, but not merged strings and
-/// constants (`.rodata.str1.1`, gcc's `.rodata.<fn>.str1.1`, `.rodata.cst16`),
-/// which have no symbols of their own.
-fn is_initialised_data(section: &object::Section) -> bool {
+/// `.data`, `.data.*`, `.rodata`, `.rodata.*`, `.bss`, `.bss.*`, but not merged
+/// strings and constants (`.rodata.str1.1`, gcc's `.rodata.<fn>.str1.1`,
+/// `.rodata.cst16`), which have no symbols of their own.
+fn is_data(section: &object::Section) -> bool {
     let name = section.name().unwrap_or_default();
     let tail = |prefix: &str| {
         name.strip_prefix(prefix)
             .is_some_and(|t| t.is_empty() || t.starts_with('.'))
     };
-    (tail(".data") || tail(".rodata")) && !is_merged(section, false)
+    (tail(".data") || tail(".rodata") || tail(".bss")) && !is_merged(section, false)
 }
 
 /// A section of merged constants (`SHF_MERGE`), of strings if `strings`.
 fn is_merged(section: &object::Section, strings: bool) -> bool {
-    let object::SectionFlags::Elf { sh_flags, .. } = section.flags() else {
-        return false;
-    };
     let want = object::elf::SHF_MERGE.0
         | if strings {
             object::elf::SHF_STRINGS.0
         } else {
             0
         };
-    sh_flags.0 & want == want
+    sh_flags(section) & want == want
+}
+
+/// The section's ELF flags (0 for another format).
+fn sh_flags(section: &object::Section) -> u64 {
+    match section.flags() {
+        object::SectionFlags::Elf { sh_flags, .. } => sh_flags.0,
+        _ => 0,
+    }
 }
 
 /// The bytes of `[start, start + size)` of a section (to its end if `size` is 0,
@@ -233,7 +265,11 @@ fn content(
     } else {
         (from + size as usize).min(data.len())
     };
-    let bytes = data.get(from..to).unwrap_or_default().to_vec();
+    let bytes = if section.kind() == object::SectionKind::UninitializedData {
+        vec![0; size as usize]
+    } else {
+        data.get(from..to).unwrap_or_default().to_vec()
+    };
     let mut relocs = Vec::new();
     for (offset, r) in section.relocations() {
         let at = offset.wrapping_sub(base);
@@ -469,6 +505,30 @@ int __attribute__((noinline)) twice(int x) { counter++; return 2 * x + table[x &
         assert!(c.changed.is_empty(), "{c:?}");
         let c = changes(BASE, &BASE.replace("{ 1, 2, 3 }", "{ 1, 2, 4 }"));
         assert_eq!(c.changed_data, vec!["table"]);
+        // An initial value of 0 moves it to .bss: a change all the same.
+        let c = changes(BASE, &BASE.replace("counter = 1", "counter = 0"));
+        assert_eq!(c.changed_data, vec!["counter"]);
+    }
+
+    #[test]
+    fn a_changed_static_constant_changes_its_function() {
+        // asm names the variables as clang does (show.flags); gcc numbers them.
+        let src = r#"
+int __attribute__((noinline)) show(int i) {
+	static const char flags[8] asm("show.flags") = "abcdefg";
+	static char state[8] asm("show.state") = "0000000";
+	state[i & 7]++;
+	return flags[i & 7];
+}
+"#;
+        let c = changes(src, &src.replace("abcdefg", "ABCDEFG"));
+        assert_eq!(c.changed, vec!["show"], "{c:?}");
+        assert_eq!(c.static_consts, vec!["show.flags"], "{c:?}");
+        assert!(c.changed_data.is_empty(), "{c:?}");
+        // A writable one keeps the kernel's value: changed data, refused.
+        let c = changes(src, &src.replace("0000000", "1111111"));
+        assert_eq!(c.changed_data, vec!["show.state"], "{c:?}");
+        assert!(c.static_consts.is_empty(), "{c:?}");
     }
 
     #[test]

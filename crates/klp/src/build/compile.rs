@@ -274,6 +274,7 @@ mod tests {
             object: "fs/proc/cmdline.o".into(),
             argv: words.split_whitespace().map(String::from).collect(),
             source: "/klp/linux/fs/proc/cmdline.c".into(),
+            module: None,
         }
     }
 

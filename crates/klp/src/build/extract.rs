@@ -12,9 +12,10 @@
 //! original object does not have (new static variables); a read-only section
 //! that no symbol names. The relocations of what is copied are copied; a
 //! relocation to anything else (an unchanged function of the file, a variable
-//! that the original object has too, an undefined symbol) names the vmlinux
-//! symbol it means: an exported one as an undefined symbol, to be linked as
-//! usual; any other as an undefined `.klp.sym.vmlinux.<name>,<sympos>`, which
+//! that the original object has too, an undefined symbol) names the symbol of
+//! the patched object (vmlinux or a module) or of vmlinux that it means: one
+//! that vmlinux exports as an undefined symbol, to be linked as usual; any
+//! other as an undefined `.klp.sym.<object>.<name>,<sympos>`, which
 //! [`super::module::klp_relocations`] turns into a klp relocation once the
 //! module is linked (a linker keeps no `SHN_LIVEPATCH` symbol).
 //!
@@ -23,7 +24,7 @@
 //! function with entries in one is refused.
 
 use super::compare::symbol_at;
-use super::vmlinux::Link;
+use super::symbols::Link;
 use object::write::{self, SectionId, StandardSegment, SymbolId, SymbolSection};
 use object::{
     Object, ObjectSection, ObjectSymbol, RelocationFlags, RelocationKind, RelocationTarget,
@@ -36,7 +37,7 @@ pub const NEW_PREFIX: &str = "__klp_new_";
 
 /// The callbacks a patch source can define, new functions of these names
 /// (`static __used`, or the compiler drops them: the copy is global), and
-/// their prototypes: the `klp_object` of vmlinux gets them
+/// their prototypes: the `klp_object` of the file's object gets them
 /// (`klp_build_pre_patch` is its `callbacks.pre_patch`).
 pub const CALLBACKS: &[(&str, &str)] = &[
     ("pre_patch", "int klp_build_pre_patch(struct klp_object *)"),
@@ -65,9 +66,9 @@ pub fn callback_symbol(kind: &str) -> String {
     format!("__klp_callback_{kind}")
 }
 
-/// The symbol a klp relocation to vmlinux's `name` at `sympos` names.
-pub fn klp_sym(name: &str, sympos: u64) -> String {
-    format!(".klp.sym.vmlinux.{name},{sympos}")
+/// The symbol a klp relocation to `object`'s `name` at `sympos` names.
+pub fn klp_sym(object: &str, name: &str, sympos: u64) -> String {
+    format!(".klp.sym.{object}.{name},{sympos}")
 }
 
 /// Tables of the kernel with entries for a function's instructions: a copied
@@ -87,14 +88,17 @@ const TABLES: &[&str] = &[
 ];
 
 /// Extracts the `changed` and `new` functions of the `patched` object (compiled
-/// from `file`) into a new relocatable object; `link` says how to reach a
-/// symbol of vmlinux: (name, local), the name as in `original`, the object of
+/// from `file`) into a new relocatable object, with a copy of each of the
+/// `static_consts` (changed read-only static locals of changed functions, which
+/// are otherwise the kernel's); `link` says how to reach a
+/// symbol outside the module: (name, local), the name as in `original`, the object of
 /// the unpatched file.
 pub fn extract(
     original: &[u8],
     patched: &[u8],
     changed: &[String],
     new: &[String],
+    static_consts: &[String],
     link: &dyn Fn(&str, bool) -> Result<Link, String>,
 ) -> Result<Vec<u8>, String> {
     let orig = object::File::parse(original).map_err(|e| format!("the original object: {e}"))?;
@@ -103,6 +107,7 @@ pub fn extract(
         .symbols()
         .filter(|s| s.is_definition())
         .filter_map(|s| s.name().ok())
+        .filter(|n| !static_consts.iter().any(|c| c == n))
         .collect();
     let mut x = Extractor {
         file: &file,
@@ -145,7 +150,8 @@ pub fn extract(
 struct Extractor<'a, 'data> {
     file: &'a object::File<'data>,
     out: write::Object<'static>,
-    /// The names the original object defines: data only the patched one has is new.
+    /// The names the original object defines but for the static constants to
+    /// copy: data only the patched one has is new.
     old_names: HashSet<&'a str>,
     link: &'a dyn Fn(&str, bool) -> Result<Link, String>,
     /// The copied sections of the patched object, by their index there.
@@ -322,7 +328,7 @@ impl<'data> Extractor<'_, 'data> {
         let name = sym.name().map_err(|e| e.to_string())?.to_string();
         let Some(section) = sym.section_index() else {
             if sym.is_undefined() {
-                return Ok((self.vmlinux(&name, false)?, addend));
+                return Ok((self.outside(&name, false)?, addend));
             }
             return Err(format!("{name}: an absolute or common symbol"));
         };
@@ -357,15 +363,16 @@ impl<'data> Extractor<'_, 'data> {
             .symbols()
             .find(|s| s.name() == Ok(n.as_str()) && s.section_index() == Some(section))
             .is_some_and(|s| s.is_local());
-        let symbol = self.vmlinux(&n, local)?;
+        let symbol = self.outside(&n, local)?;
         Ok((symbol, addend + sym.address() as i64 - start))
     }
 
-    /// The undefined symbol of the output for vmlinux's `name`.
-    fn vmlinux(&mut self, name: &str, local: bool) -> Result<SymbolId, String> {
+    /// The undefined symbol of the output for `name`, a symbol of the patched
+    /// object or of vmlinux.
+    fn outside(&mut self, name: &str, local: bool) -> Result<SymbolId, String> {
         let out_name = match (self.link)(name, local)? {
             Link::Export => name.to_string(),
-            Link::Klp(pos) => klp_sym(name, pos),
+            Link::Klp { object, sympos } => klp_sym(&object, name, sympos),
         };
         if let Some(&id) = self.undefined.get(&out_name) {
             return Ok(id);
@@ -404,6 +411,15 @@ impl<'data> Extractor<'_, 'data> {
                 let Some(target) = sym.section_index() else {
                     continue;
                 };
+                // Code only: the tables name strings too (a bug entry's file),
+                // and a merged string section is copied whole.
+                let code = self
+                    .file
+                    .section_by_index(target)
+                    .is_ok_and(|s| s.kind() == SectionKind::Text);
+                if !code {
+                    continue;
+                }
                 if let Some(f) = self.function_of(target).or_else(|| {
                     self.copies
                         .contains_key(&target)
@@ -487,8 +503,14 @@ int __attribute__((noinline)) other(int v) { return helper(v + 1); }
     pub fn link(name: &str, local: bool) -> Result<Link, String> {
         match (name, local) {
             ("printk", false) => Ok(Link::Export),
-            ("helper", true) => Ok(Link::Klp(2)),
-            ("counter" | "hidden_global", false) => Ok(Link::Klp(0)),
+            ("helper", true) => Ok(Link::Klp {
+                object: "vmlinux".into(),
+                sympos: 2,
+            }),
+            ("counter" | "hidden_global", false) => Ok(Link::Klp {
+                object: "vmlinux".into(),
+                sympos: 0,
+            }),
             _ => Err(format!("unexpected reference to {name} (local: {local})")),
         }
     }
@@ -496,7 +518,7 @@ int __attribute__((noinline)) other(int v) { return helper(v + 1); }
     pub fn extracted() -> Vec<u8> {
         let d = tempfile::tempdir().unwrap();
         let (old, new) = (cc(d.path(), "old", OLD), cc(d.path(), "new", NEW));
-        extract(&old, &new, &["show".into()], &["added".into()], &link).unwrap()
+        extract(&old, &new, &["show".into()], &["added".into()], &[], &link).unwrap()
     }
 
     /// Each relocation of `section` as "target symbol" (section symbols by
@@ -587,7 +609,7 @@ int __attribute__((noinline)) other(int v) { return helper(v + 1); }
         );
         let (old, new) = (cc(d.path(), "old", OLD), cc(d.path(), "new", &with));
         let new_fns = ["added".to_string(), "klp_build_pre_patch".to_string()];
-        let out = extract(&old, &new, &["show".into()], &new_fns, &link).unwrap();
+        let out = extract(&old, &new, &["show".into()], &new_fns, &[], &link).unwrap();
         let f = object::File::parse(&*out).unwrap();
         let cb = f.symbol_by_name("__klp_callback_pre_patch").unwrap();
         assert!(cb.is_global() && cb.kind() == SymbolKind::Text, "{cb:?}");
@@ -606,10 +628,63 @@ int __attribute__((noinline)) other(int v) { return helper(v + 1); }
             "printk" => Err("printk is not a symbol of vmlinux".to_string()),
             _ => link(name, local),
         };
-        let e = extract(&old, &new, &["show".into()], &["added".into()], &no_printk).unwrap_err();
+        let e = extract(
+            &old,
+            &new,
+            &["show".into()],
+            &["added".into()],
+            &[],
+            &no_printk,
+        )
+        .unwrap_err();
         assert!(e.contains("printk is not a symbol of vmlinux"), "{e}");
-        let e = extract(&old, &new, &["nothing".into()], &[], &link).unwrap_err();
+        let e = extract(&old, &new, &["nothing".into()], &[], &[], &link).unwrap_err();
         assert!(e.contains("nothing has no function symbol"), "{e}");
+    }
+
+    #[test]
+    fn a_changed_static_constant_is_copied_with_its_function() {
+        let src = r#"
+int __attribute__((noinline)) show(int i) {
+	static const char flags[8] = "abcdefg";
+	return flags[i & 7];
+}
+"#;
+        let d = tempfile::tempdir().unwrap();
+        let old = cc(d.path(), "old", src);
+        let new = cc(d.path(), "new", &src.replace("abcdefg", "ABCDEFG"));
+        // The compiler's name for it: clang's show.flags, gcc's flags.N.
+        let parsed = object::File::parse(&*new).unwrap();
+        let flags = parsed
+            .symbols()
+            .filter_map(|s| s.name().ok())
+            .find(|n| n.contains("flags"))
+            .unwrap()
+            .to_string();
+        let out = extract(
+            &old,
+            &new,
+            &["show".into()],
+            &[],
+            std::slice::from_ref(&flags),
+            &link,
+        )
+        .unwrap();
+        let out = object::File::parse(&*out).unwrap();
+        assert!(
+            out.sections()
+                .any(|s| s.data().is_ok_and(|d| d.starts_with(b"ABCDEFG"))),
+            "the new constant is in the module"
+        );
+        assert!(out
+            .symbols()
+            .all(|s| !s.is_undefined() || !s.name().unwrap_or("").contains("flags")));
+        // Not named a static constant to copy, it is the kernel's.
+        let e = extract(&old, &new, &["show".into()], &[], &[], &link).unwrap_err();
+        assert!(
+            e.contains(&format!("unexpected reference to {flags}")),
+            "{e}"
+        );
     }
 
     #[test]
@@ -625,7 +700,7 @@ out:
         let d = tempfile::tempdir().unwrap();
         let old = cc(d.path(), "old", src);
         let new = cc(d.path(), "new", &src.replace("x + 1", "x + 2"));
-        let e = extract(&old, &new, &["f".into()], &[], &link).unwrap_err();
+        let e = extract(&old, &new, &["f".into()], &[], &[], &link).unwrap_err();
         assert!(e.contains("f has entries in __jump_table"), "{e}");
     }
 }

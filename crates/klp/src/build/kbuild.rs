@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! What kbuild recorded about an object: the `.<obj>.o.cmd` file of the build
 //! directory, with the command that compiled it (`savedcmd_<obj> := ...`, Linux
-//! 6.3 and later) and its source (`source_<obj> := ...`).
+//! 6.3 and later) and its source (`source_<obj> := ...`); for an object of a
+//! module (`-DMODULE`), the module (`KBUILD_MODNAME`, `modules.order`).
 
 use crate::error::{KlpError, Result};
 use std::fs;
@@ -18,6 +19,8 @@ pub struct Recorded {
     pub argv: Vec<String>,
     /// The source file as the command names it (`/klp/linux/fs/proc/cmdline.c`).
     pub source: String,
+    /// The module the object is built into (`binfmt_misc`), `None` for vmlinux.
+    pub module: Option<String>,
 }
 
 impl Recorded {
@@ -95,12 +98,71 @@ fn parse(file: &str, object: &str, text: &str) -> std::result::Result<Recorded, 
             argv.join(" ")
         ));
     }
+    let module = if has("-DMODULE") {
+        let name = argv
+            .iter()
+            .find_map(|a| a.strip_prefix("-DKBUILD_MODNAME="))
+            .map(|n| n.trim_matches('"').to_string())
+            .ok_or("a module's object (-DMODULE) without -DKBUILD_MODNAME")?;
+        Some(name)
+    } else {
+        None
+    };
     Ok(Recorded {
         file: file.to_string(),
         object: object.to_string(),
         argv,
         source,
+        module,
     })
+}
+
+/// The `.ko` of the module `name` that `rec`'s object is built into: the entry
+/// of `BUILD/modules.order` of that name (`-` read as `_`, as kbuild names
+/// modules) in the object's directory or the nearest one above it.
+pub fn module_ko(build: &Path, rec: &Recorded, name: &str) -> Result<PathBuf> {
+    let order = build.join("modules.order");
+    let text = fs::read_to_string(&order).map_err(|e| {
+        KlpError::io(
+            format!(
+                "reading {} (build the kernel's modules first)",
+                order.display()
+            ),
+            &e,
+        )
+    })?;
+    let entry = module_entry(&text, &rec.object, name).ok_or_else(|| {
+        KlpError::error(format!(
+            "{} is built into the module {name}, which {} does not list: build the \
+             kernel's modules first",
+            rec.file,
+            order.display()
+        ))
+    })?;
+    Ok(build.join(format!("{}.ko", entry.strip_suffix(".o").unwrap_or(entry))))
+}
+
+/// The line of `modules.order` (`fs/binfmt_misc.o`) for the module `name` that
+/// `object` is part of: the longest directory prefix wins.
+fn module_entry<'a>(order: &'a str, object: &str, name: &str) -> Option<&'a str> {
+    order
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            let stem = Path::new(l)
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy();
+            stem.replace('-', "_") == name
+        })
+        .filter_map(|l| {
+            let dir = Path::new(l).parent()?;
+            Path::new(object)
+                .starts_with(dir)
+                .then_some((dir.components().count(), l))
+        })
+        .max_by_key(|(depth, _)| *depth)
+        .map(|(_, l)| l)
 }
 
 #[cfg(test)]
@@ -133,6 +195,36 @@ deps_fs/proc/cmdline.o := \\
         assert_eq!(r.source, "/klp/linux/fs/proc/cmdline.c");
         assert_eq!(r.srctree(), "/klp/linux");
         assert_eq!(r.object, "fs/proc/cmdline.o");
+        assert_eq!(r.module, None);
+    }
+
+    #[test]
+    fn an_object_of_a_module_names_it() {
+        let text = "savedcmd_fs/binfmt_misc.o := clang -DMODULE \
+                    -DKBUILD_MODNAME='\"binfmt_misc\"' -c -o fs/binfmt_misc.o /s/fs/binfmt_misc.c\n\
+                    source_fs/binfmt_misc.o := /s/fs/binfmt_misc.c\n";
+        let r = parse("fs/binfmt_misc.c", "fs/binfmt_misc.o", text).unwrap();
+        assert_eq!(r.module.as_deref(), Some("binfmt_misc"));
+        let order = "drivers/a/x-y.o\nfs/binfmt_misc.o\ndrivers/x_y.o\n";
+        assert_eq!(
+            module_entry(order, "fs/binfmt_misc.o", "binfmt_misc"),
+            Some("fs/binfmt_misc.o")
+        );
+        // A module of several objects: its entry is in a directory above.
+        assert_eq!(
+            module_entry(order, "drivers/a/b/part.o", "x_y"),
+            Some("drivers/a/x-y.o")
+        );
+        assert_eq!(module_entry(order, "net/part.o", "x_y"), None);
+        let e = parse(
+            "fs/b.c",
+            "fs/b.o",
+            &text
+                .replace("binfmt_misc", "b")
+                .replace("-DKBUILD_MODNAME='\"b\"' ", ""),
+        )
+        .unwrap_err();
+        assert!(e.contains("without -DKBUILD_MODNAME"), "{e}");
     }
 
     #[test]

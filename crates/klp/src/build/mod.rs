@@ -16,11 +16,12 @@ mod extract;
 mod kbuild;
 mod module;
 mod report;
-mod vmlinux;
+mod symbols;
 
 use crate::commands::{Ctx, Io};
 use crate::error::{Kind, KlpError, Result};
 use clap::Args;
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -112,14 +113,25 @@ pub fn build(ctx: &Ctx, io: &mut Io, args: &BuildArgs) -> Result<()> {
         return report::print(ctx, io, &reports);
     };
     let started = std::time::Instant::now();
-    let vmlinux = vmlinux::Vmlinux::read(&args.build)?;
+    let vmlinux = symbols::Symbols::vmlinux(&args.build)?;
+    // The module targets' symbols, by module name.
+    let mut modules = HashMap::new();
+    for rec in &recorded {
+        if let Some(m) = &rec.module {
+            if !modules.contains_key(m) {
+                let ko = kbuild::module_ko(&args.build, rec, m)?;
+                modules.insert(m.clone(), symbols::Symbols::module(&ko, m)?);
+            }
+        }
+    }
     let moddir = tmp.path().join("module");
     fs::create_dir(&moddir).map_err(|e| KlpError::io(moddir.display(), &e))?;
-    let mut funcs = Vec::new();
+    let mut targets: Vec<module::Target> = Vec::new();
     let mut shipped = Vec::new();
     // Each callback, and the file that defines it.
     let mut callbacks: Vec<(&str, &str)> = Vec::new();
-    for (i, (report, (old, new))) in reports.iter().zip(&objects).enumerate() {
+    for (i, ((report, (old, new)), rec)) in reports.iter().zip(&objects).zip(&recorded).enumerate()
+    {
         if report.changed_functions.is_empty() && report.new_functions.is_empty() {
             continue;
         }
@@ -136,6 +148,18 @@ pub fn build(ctx: &Ctx, io: &mut Io, args: &BuildArgs) -> Result<()> {
             )));
         }
         let file = &report.file;
+        // The object the file is built into, and the patch's klp_object for it.
+        let object = rec.module.as_ref().map_or(&vmlinux, |m| &modules[m]);
+        let t = match targets.iter().position(|t| t.module == rec.module) {
+            Some(t) => t,
+            None => {
+                targets.push(module::Target {
+                    module: rec.module.clone(),
+                    ..module::Target::default()
+                });
+                targets.len() - 1
+            }
+        };
         for f in &report.new_functions {
             let Some(kind) = extract::callback_of(f) else {
                 continue;
@@ -147,10 +171,16 @@ pub fn build(ctx: &Ctx, io: &mut Io, args: &BuildArgs) -> Result<()> {
             }
             check_callback(new, f, kind, file)?;
             callbacks.push((kind, file));
+            targets[t].callbacks.push(kind);
         }
+        // What the patched object defines is linked there, the rest in vmlinux.
         let link = |sym: &str, local: bool| {
-            vmlinux
-                .link(sym, file, local)
+            let home = if object.defines(sym, file, local) {
+                object
+            } else {
+                &vmlinux
+            };
+            home.link(sym, file, local)
                 .map_err(|e| format!("a reference to {sym}: {e}"))
         };
         let bytes = extract::extract(
@@ -158,6 +188,7 @@ pub fn build(ctx: &Ctx, io: &mut Io, args: &BuildArgs) -> Result<()> {
             new,
             &report.changed_functions,
             &report.new_functions,
+            &report.static_consts,
             &link,
         )
         .map_err(|e| KlpError::error(format!("{file}: extracting the functions: {e}")))?;
@@ -166,23 +197,25 @@ pub fn build(ctx: &Ctx, io: &mut Io, args: &BuildArgs) -> Result<()> {
         shipped.push(stem);
         for f in &report.changed_functions {
             let local = is_local(new, f);
-            let old_sympos = vmlinux
+            let old_sympos = object
                 .sympos(f, file, local)
                 .map_err(|e| KlpError::error(format!("{file}: the patched function {f}: {e}")))?;
             if old_sympos != 0 {
                 let _ = writeln!(
                     io.err,
-                    "klp: {f} is the vmlinux symbol {old_sympos} of that name (old_sympos)"
+                    "klp: {f} is the {} symbol {old_sympos} of that name (old_sympos)",
+                    object.object()
                 );
             }
-            funcs.push(module::Func {
+            targets[t].funcs.push(module::Func {
                 old_name: f.clone(),
                 old_sympos,
                 new_name: format!("{}{f}", extract::NEW_PREFIX),
             });
         }
     }
-    if funcs.is_empty() {
+    let nfuncs: usize = targets.iter().map(|t| t.funcs.len()).sum();
+    if nfuncs == 0 {
         return Err(KlpError::error(
             "the diff changes no function: there is nothing to patch",
         ));
@@ -190,14 +223,7 @@ pub fn build(ctx: &Ctx, io: &mut Io, args: &BuildArgs) -> Result<()> {
     let from = args.patch.file_name().unwrap_or_default().to_string_lossy();
     write(
         &moddir.join(format!("{name}-meta.c")),
-        module::metadata(
-            &name,
-            &from,
-            &funcs,
-            &callbacks.iter().map(|c| c.0).collect::<Vec<_>>(),
-            args.replace,
-        )
-        .as_bytes(),
+        module::metadata(&name, &from, &targets, args.replace).as_bytes(),
     )?;
     write(
         &moddir.join("Kbuild"),
@@ -230,7 +256,7 @@ pub fn build(ctx: &Ctx, io: &mut Io, args: &BuildArgs) -> Result<()> {
         io.err,
         "klp: wrote {} ({} functions, {n} klp relocations; {:.1} s after the compiles)",
         out.display(),
-        funcs.len(),
+        nfuncs,
         started.elapsed().as_secs_f64()
     );
     report::print_built(ctx, io, &reports, out)

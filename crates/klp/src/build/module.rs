@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The patch module: the `klp_patch` metadata as C source, kbuild's build of it
+//! The patch module: the `klp_patch` metadata as C source (one `klp_object` for
+//! vmlinux and for each module it patches), kbuild's build of it
 //! with the extracted objects against the kernel's build directory, and the klp
 //! relocations made from the linked module's relocations to `.klp.sym.*`
 //! symbols (the `object` crate's ELF builder rewrites the module).
@@ -18,23 +19,27 @@ pub const SHN_LIVEPATCH: u16 = 0xff20;
 /// One function the patch replaces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Func {
-    /// The function in vmlinux.
+    /// The function in its object.
     pub old_name: String,
-    /// Its position among the vmlinux symbols of its name (0: unique).
+    /// Its position among the object's symbols of its name (0: unique).
     pub old_sympos: u64,
     /// The extracted copy that replaces it.
     pub new_name: String,
 }
 
-/// The C source of the patch module's metadata: one `klp_func` each, for
-/// vmlinux, whose `klp_object` has the `callbacks` (`pre_patch`, ...).
-pub fn metadata(
-    name: &str,
-    from: &str,
-    funcs: &[Func],
-    callbacks: &[&str],
-    replace: bool,
-) -> String {
+/// One object the patch changes: vmlinux or a module.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Target {
+    /// The module's name, `None` for vmlinux.
+    pub module: Option<String>,
+    pub funcs: Vec<Func>,
+    /// The callbacks (`pre_patch`, ...) that the object's files define.
+    pub callbacks: Vec<&'static str>,
+}
+
+/// The C source of the patch module's metadata: one `klp_object` for each
+/// target, with one `klp_func` each and the target's `callbacks`.
+pub fn metadata(name: &str, from: &str, targets: &[Target], replace: bool) -> String {
     let mut c = String::new();
     let _ = writeln!(
         c,
@@ -44,34 +49,47 @@ pub fn metadata(
          #include <linux/module.h>\n\
          #include <linux/livepatch.h>\n"
     );
-    for f in funcs {
+    for f in targets.iter().flat_map(|t| &t.funcs) {
         let _ = writeln!(c, "void {}(void);", f.new_name);
     }
-    let mut fields = String::new();
-    for kind in callbacks {
+    for kind in targets.iter().flat_map(|t| &t.callbacks) {
         let sym = super::extract::callback_symbol(kind);
         let result = if *kind == "pre_patch" { "int" } else { "void" };
         let _ = writeln!(c, "{result} {sym}(struct klp_object *obj);");
-        let _ = writeln!(fields, "\t\t\t.{kind} = {sym},");
     }
-    let callbacks = if fields.is_empty() {
-        String::new()
-    } else {
-        format!("\t\t.callbacks = {{\n{fields}\t\t}},\n")
-    };
-    let _ = writeln!(c, "\nstatic struct klp_func funcs[] = {{");
-    for f in funcs {
-        let _ = writeln!(
-            c,
-            "\t{{\n\t\t.old_name = \"{}\",\n\t\t.new_func = {},\n\t\t.old_sympos = {},\n\t}},",
-            f.old_name, f.new_name, f.old_sympos
+    let mut objs = String::new();
+    for (i, t) in targets.iter().enumerate() {
+        let _ = writeln!(c, "\nstatic struct klp_func funcs_{i}[] = {{");
+        for f in &t.funcs {
+            let _ = writeln!(
+                c,
+                "\t{{\n\t\t.old_name = \"{}\",\n\t\t.new_func = {},\n\t\t.old_sympos = {},\n\t}},",
+                f.old_name, f.new_name, f.old_sympos
+            );
+        }
+        let _ = writeln!(c, "\t{{ }}\n}};");
+        let object = match &t.module {
+            Some(m) => format!("\t\t.name = \"{m}\",\n"),
+            None => "\t\t/* name being NULL means vmlinux */\n".to_string(),
+        };
+        let mut fields = String::new();
+        for kind in &t.callbacks {
+            let sym = super::extract::callback_symbol(kind);
+            let _ = writeln!(fields, "\t\t\t.{kind} = {sym},");
+        }
+        let callbacks = if fields.is_empty() {
+            String::new()
+        } else {
+            format!("\t\t.callbacks = {{\n{fields}\t\t}},\n")
+        };
+        let _ = write!(
+            objs,
+            "\t{{\n{object}\t\t.funcs = funcs_{i},\n{callbacks}\t}},\n"
         );
     }
     let _ = write!(
         c,
-        "\t{{ }}\n}};\n\n\
-         static struct klp_object objs[] = {{\n\
-         \t{{\n\t\t/* name being NULL means vmlinux */\n\t\t.funcs = funcs,\n{callbacks}\t}},\n\t{{ }}\n}};\n\n\
+        "\nstatic struct klp_object objs[] = {{\n{objs}\t{{ }}\n}};\n\n\
          static struct klp_patch patch = {{\n\
          \t.mod = THIS_MODULE,\n\t.objs = objs,\n\t.replace = {replace},\n}};\n\n\
          static int __init klp_build_init(void)\n{{\n\treturn klp_enable_patch(&patch);\n}}\n\n\
@@ -274,14 +292,33 @@ mod tests {
         let c = metadata(
             "livepatch_x",
             "x.diff",
-            &[Func {
-                old_name: "cmdline_proc_show".into(),
-                old_sympos: 2,
-                new_name: "__klp_new_cmdline_proc_show".into(),
-            }],
-            &["pre_patch", "post_unpatch"],
+            &[
+                Target {
+                    module: None,
+                    funcs: vec![Func {
+                        old_name: "cmdline_proc_show".into(),
+                        old_sympos: 2,
+                        new_name: "__klp_new_cmdline_proc_show".into(),
+                    }],
+                    callbacks: vec!["pre_patch", "post_unpatch"],
+                },
+                Target {
+                    module: Some("binfmt_misc".into()),
+                    funcs: vec![Func {
+                        old_name: "bm_status_read".into(),
+                        old_sympos: 0,
+                        new_name: "__klp_new_bm_status_read".into(),
+                    }],
+                    callbacks: vec![],
+                },
+            ],
             true,
         );
+        assert!(
+            c.contains("\t{\n\t\t.name = \"binfmt_misc\",\n\t\t.funcs = funcs_1,\n\t},\n\t{ }\n};"),
+            "{c}"
+        );
+        assert!(c.contains(".new_func = __klp_new_bm_status_read,"), "{c}");
         assert!(
             c.contains("int __klp_callback_pre_patch(struct klp_object *obj);"),
             "{c}"

@@ -18,6 +18,8 @@ pub struct FileReport {
     pub changed_functions: Vec<String>,
     pub new_functions: Vec<String>,
     pub removed_functions: Vec<String>,
+    /// Changed read-only static locals, copied with their function.
+    pub static_consts: Vec<String>,
 }
 
 impl FileReport {
@@ -28,6 +30,7 @@ impl FileReport {
             changed_functions: c.changed,
             new_functions: c.new,
             removed_functions: c.removed,
+            static_consts: c.static_consts,
         }
     }
 }
@@ -91,6 +94,7 @@ fn print_report(ctx: &Ctx, io: &mut Io, files: &[FileReport], out: Option<&Path>
             ("changed", &f.changed_functions),
             ("new", &f.new_functions),
             ("removed", &f.removed_functions),
+            ("copied", &f.static_consts),
         ] {
             for n in names {
                 let _ = writeln!(io.out, "  {what:<8} {n}");
