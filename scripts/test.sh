@@ -108,7 +108,8 @@ done
 # tools/testing/selftests/livepatch/klp-build/modules/, against this kernel's
 # build directory, installed beside the test modules as test_klp_build_<name>.ko
 # (with - as _), where test-klp-build.sh loads them in the guest. A diff with
-# a NAME.expect must be refused: the exit code, then a line of the refusal.
+# a NAME.expect must be refused: the exit code, then a line of the refusal; a
+# NAME.flags holds more options of klp build (--replace).
 step "klp build: patch modules from the corpus"
 mods=$KLP_BUILD/kselftest/livepatch/test_modules
 for d in "$REPO/$st"/klp-build/modules/*.diff; do
@@ -117,8 +118,10 @@ for d in "$REPO/$st"/klp-build/modules/*.diff; do
 	ko=$mods/test_klp_build_${name//-/_}.ko
 	out=$KLP_WORK/klp-build-module-$name.log
 	rm -f "$ko"
+	flags=()
+	[ ! -e "${d%.diff}.flags" ] || read -ra flags <"${d%.diff}.flags"
 	rc=0
-	"$REPO/target/debug/klp" build --src "$KLP_WORK/linux" --build "$KLP_BUILD" \
+	"$REPO/target/debug/klp" build "${flags[@]}" --src "$KLP_WORK/linux" --build "$KLP_BUILD" \
 		--root "$KLP_ROOT" -o "$ko" "$d" >"$out" 2>&1 || rc=$?
 	if [ -e "${d%.diff}.expect" ]; then
 		code=$(sed -n 1p "${d%.diff}.expect")

@@ -22,6 +22,20 @@
 #   the count and frees it
 # - callbacks: the diff defines klp_build_pre_patch() and the three others,
 #   which klp build gives to the patch's klp_object; each logs when it runs
+# - inline: get_task_state(), a static inline function of fs/proc/array.c,
+#   reports a running task as 'r': both of its callers are patched
+#   (/proc/PID/status and /proc/PID/stat)
+# - static-local: drop_caches_sysctl_handler() prints another line, and
+#   keeps using the kernel's static local 'stfu' (correlated, not copied):
+#   silenced through the patch, the kernel's function stays silent
+# - replace: made with --replace (replace.flags): loaded over the exported
+#   patch, it patches /proc/loadavg and reverts what exported patched
+# - static-const: bm_fill_super() of binfmt_misc makes 'status' 0600: its
+#   static local table bm_files changed, so the patch has its own copy
+# - module-target: bm_status_read() of binfmt_misc, a module of the kernel
+#   (CONFIG_BINFMT_MISC=m), prints the module's bm_fs_type.name, a local
+#   symbol of the module (a klp relocation that the core applies when the
+#   module loads); the patch is loaded before the module, then after it
 
 . $(dirname $0)/functions.sh
 . $(dirname $0)/expect.sh
@@ -153,5 +167,153 @@ livepatch: '$MOD': completing unpatching transition
 $MOD: post_unpatch
 livepatch: '$MOD': unpatching complete
 % rmmod $MOD"
+
+start_test "klp build: inline"
+
+# state_is S: a running task reads its state as S in /proc/self/status and
+# /proc/self/stat.
+function state_is() {
+	local status stat
+	status=$(sed -n 's/^State:\t//p' /proc/self/status)
+	stat=$(cut -d' ' -f3 /proc/self/stat)
+	[[ "$status" == "$1 ("* && "$stat" == "$1" ]] ||
+		die "a running task's state reads '$status' and '$stat', not $1"
+}
+patch_case test_klp_build_inline 'state_is r' 'state_is R'
+
+
+start_test "klp build: static-local"
+
+# drops_logged: how many lines of drop_caches writes the kernel log has.
+function drops_logged() {
+	dmesg | grep -c 'drop_caches: ' || true
+}
+MOD=test_klp_build_static_local
+need_module $MOD
+before=$(drops_logged)
+echo 1 >/proc/sys/vm/drop_caches
+(( $(drops_logged) == before + 1 )) ||
+	die "writing drop_caches logged nothing: its 'stfu' is set already (a second run in one boot?)"
+load_lp $MOD
+echo 1 >/proc/sys/vm/drop_caches
+dmesg | grep -q 'drop_caches: 1 (klp build: static-local)$' ||
+	die "the patched drop_caches_sysctl_handler() did not log its line"
+# Bit 2 silences the log, in the kernel's 'stfu' if the patch shares it.
+echo 4 >/proc/sys/vm/drop_caches
+disable_lp $MOD
+before=$(drops_logged)
+echo 1 >/proc/sys/vm/drop_caches
+(( $(drops_logged) == before )) ||
+	die "the kernel's drop_caches_sysctl_handler() still logs: the patch had its own 'stfu'"
+unload_lp $MOD
+
+check_result "$(enabled $MOD)
+$(disabled $MOD)"
+
+
+start_test "klp build: replace"
+
+MOD=test_klp_build_replace
+need_module $MOD
+need_module test_klp_build_exported
+LOADAVG=$(cut -d' ' -f1 /proc/loadavg)
+load_lp test_klp_build_exported
+cmdline_is "klp build: exported"
+load_lp $MOD
+[[ "$(cat /proc/loadavg)" == "klp build: replace "* ]] ||
+	die "/proc/loadavg reads '$(cat /proc/loadavg)'"
+cmdline_is "$CMDLINE"
+unload_lp test_klp_build_exported
+disable_lp $MOD
+[[ "$(cat /proc/loadavg)" != klp* ]] || die "/proc/loadavg still reads '$(cat /proc/loadavg)'"
+unload_lp $MOD
+
+check_result "$(enabled test_klp_build_exported)
+$(enabled $MOD)
+% rmmod test_klp_build_exported
+$(disabled $MOD)"
+
+
+# The binfmt_misc module of the kernel: status_is WANT mounts its file system
+# and checks that its status file reads WANT.
+BINFMT_KO=$KDIR/fs/binfmt_misc.ko
+[[ -e $BINFMT_KO ]] || die "$BINFMT_KO is missing: the kernel is not built with CONFIG_BINFMT_MISC=m"
+BINFMT_MNT=$(mktemp -d)
+function status_is() {
+	local got
+	mount -t binfmt_misc binfmt_misc "$BINFMT_MNT" || die "cannot mount binfmt_misc"
+	got=$(cat "$BINFMT_MNT/status")
+	umount "$BINFMT_MNT"
+	[[ "$got" == "$1" ]] || die "binfmt_misc's status reads '$got', not '$1'"
+}
+# status_mode_is MODE: a new mount's status file has the mode MODE (octal).
+function status_mode_is() {
+	local got
+	mount -t binfmt_misc binfmt_misc "$BINFMT_MNT" || die "cannot mount binfmt_misc"
+	got=$(stat -c %a "$BINFMT_MNT/status")
+	umount "$BINFMT_MNT"
+	[[ "$got" == "$1" ]] || die "binfmt_misc's status has the mode $got, not $1"
+}
+function load_binfmt() {
+	log "% insmod $BINFMT_KO"
+	insmod "$BINFMT_KO" || die "cannot load $BINFMT_KO"
+}
+function unload_binfmt() {
+	log "% rmmod binfmt_misc"
+	rmmod binfmt_misc || die "cannot unload binfmt_misc"
+}
+PATCHED="binfmt_misc enabled (klp build: module)"
+
+
+start_test "klp build: module-target, the patch loaded before the module"
+
+MOD=test_klp_build_module_target
+need_module $MOD
+load_lp $MOD
+load_binfmt
+status_is "$PATCHED"
+unload_binfmt
+disable_lp $MOD
+unload_lp $MOD
+
+check_result "$(enabled $MOD)
+livepatch: applying patch '$MOD' to loading module 'binfmt_misc'
+livepatch: reverting patch '$MOD' on unloading module 'binfmt_misc'
+$(disabled $MOD)"
+
+
+start_test "klp build: module-target, the patch loaded after the module"
+
+load_binfmt
+status_is enabled
+load_lp $MOD
+status_is "$PATCHED"
+disable_lp $MOD
+status_is enabled
+unload_lp $MOD
+unload_binfmt
+
+check_result "$(enabled $MOD)
+$(disabled $MOD)"
+
+
+
+start_test "klp build: static-const"
+
+MOD=test_klp_build_static_const
+need_module $MOD
+load_binfmt
+status_mode_is 644
+load_lp $MOD
+status_mode_is 600
+disable_lp $MOD
+status_mode_is 644
+unload_lp $MOD
+unload_binfmt
+
+check_result "$(enabled $MOD)
+$(disabled $MOD)"
+
+rmdir "$BINFMT_MNT"
 
 exit 0
