@@ -63,7 +63,7 @@ pub fn compare(old: &[u8], new: &[u8]) -> Result<Changes, String> {
     for (name, f) in &old.functions {
         match new.functions.get(name) {
             None => c.removed.push(name.clone()),
-            Some(g) if g.content != f.content => {
+            Some(g) if g.content != f.content && !lines_only(&f.content, &g.content) => {
                 c.changed.push(name.clone());
                 if g.init || f.init {
                     c.changed_init.push(name.clone());
@@ -172,6 +172,9 @@ struct Item {
     content: Content,
 }
 
+/// The functions that clang's KASAN instrumentation adds to an object.
+const ASAN_FUNCTIONS: &[&str] = &["asan.module_ctor", "asan.module_dtor"];
+
 /// The functions and data objects of one object, by name.
 struct Items {
     functions: BTreeMap<String, Item>,
@@ -189,7 +192,7 @@ impl Items {
             let (Some(index), Ok(name)) = (sym.section_index(), sym.name()) else {
                 continue;
             };
-            if name.is_empty() {
+            if name.is_empty() || is_string_literal(name) {
                 continue;
             }
             let section = file.section_by_index(index).map_err(|e| e.to_string())?;
@@ -213,6 +216,19 @@ impl Items {
                 key = format!("{name}#{n}");
             }
             map.insert(key, item);
+        }
+        // KASAN's constructor and destructor register the file's globals with
+        // a table of descriptors (`__unnamed_N`): compiler artefacts, which
+        // change with any global added and which no live patch replaces.
+        for f in ASAN_FUNCTIONS {
+            let Some(f) = items.functions.remove(*f) else {
+                continue;
+            };
+            for r in f.content.relocs {
+                if let Target::Symbol { name, .. } = r.target {
+                    items.data.remove(&name);
+                }
+            }
         }
         Ok(items)
     }
@@ -322,7 +338,9 @@ fn target(
     };
     let sec = file.section_by_index(section).map_err(|e| e.to_string())?;
     let place = sym.address() as i64 + addend + bias;
-    if is_merged(&sec, true) {
+    let literal = is_string_literal(name)
+        || symbol_at(file, section, place).is_some_and(|(n, _, _)| is_string_literal(&n));
+    if is_merged(&sec, true) || literal {
         if let Some((text, at)) = string_at(sec.data().unwrap_or_default(), place) {
             return Ok(Target::String { text, at });
         }
@@ -341,6 +359,69 @@ fn target(
             name: normalise(sec.name().map_err(|e| e.to_string())?),
             addend: place - bias,
         },
+    })
+}
+
+/// The functions that take a caller's `__LINE__` as their second argument
+/// (`might_fault()` and the like, in a kernel with `CONFIG_DEBUG_ATOMIC_SLEEP`
+/// or lockdep).
+const LINE_TAKERS: &[&str] = &[
+    "__might_fault",
+    "__might_sleep",
+    "__might_resched",
+    "lockdep_rcu_suspicious",
+];
+
+/// Whether two functions differ only in line numbers that they pass to a
+/// [`LINE_TAKERS`] function: the same relocations, the same bytes but in the
+/// immediates of `mov $imm32, %esi` instructions (x86: `be imm32`) that a call
+/// to one follows within 32 bytes. A diff that adds or removes lines above a
+/// function shifts these without changing what it does.
+fn lines_only(a: &Content, b: &Content) -> bool {
+    if a.relocs != b.relocs || a.bytes.len() != b.bytes.len() {
+        return false;
+    }
+    let line_call_after = |end: usize| {
+        a.relocs.iter().any(|r| {
+            let at = r.offset as usize;
+            at >= end
+                && at < end + 32
+                && matches!(&r.target, Target::Symbol { name, .. } if LINE_TAKERS.contains(&name.as_str()))
+        })
+    };
+    let mut i = 0;
+    while i < a.bytes.len() {
+        if a.bytes[i] == b.bytes[i] {
+            i += 1;
+            continue;
+        }
+        // The differing byte must be in the immediate of a `mov $imm32, %esi`
+        // that starts at most 4 bytes before it.
+        let Some(op) = (i.saturating_sub(4)..i)
+            .rev()
+            .find(|&p| a.bytes[p] == 0xbe && b.bytes[p] == 0xbe && i < p + 5)
+        else {
+            return false;
+        };
+        let end = op + 5;
+        if end > a.bytes.len() || !line_call_after(end) {
+            return false;
+        }
+        i = end;
+    }
+    true
+}
+
+/// Whether `name` is clang's for a string literal that is an object of its
+/// own (`.str`, `.str.12`: KASAN gives each a red zone, so they are not
+/// merged). They are numbered in the order of the file, so a string added
+/// renumbers the ones after it: they are compared by their text, and a copied
+/// function takes a copy of each it uses.
+pub fn is_string_literal(name: &str) -> bool {
+    name.strip_prefix(".str").is_some_and(|n| {
+        n.is_empty()
+            || n.strip_prefix('.')
+                .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
     })
 }
 
@@ -508,6 +589,33 @@ int __attribute__((noinline)) twice(int x) { counter++; return 2 * x + table[x &
         // An initial value of 0 moves it to .bss: a change all the same.
         let c = changes(BASE, &BASE.replace("counter = 1", "counter = 0"));
         assert_eq!(c.changed_data, vec!["counter"]);
+    }
+
+    #[test]
+    fn shifted_line_numbers_of_might_fault_change_nothing() {
+        let src = r#"
+void __might_fault(const char *file, int line);
+int other(int);
+int __attribute__((noinline)) f(int x) { __might_fault("f.c", 1000); return other(x); }
+"#;
+        let c = changes(src, &src.replace("1000", "1002"));
+        assert!(c.changed.is_empty(), "{c:?}");
+        // Another argument, or another callee, is a change.
+        let c = changes(src, &src.replace("other(x)", "other(x + 1)"));
+        assert_eq!(c.changed, vec!["f"]);
+        let moved = src.replace("__might_fault(\"f.c\", 1000)", "other(1000)");
+        let c = changes(&moved, &moved.replace("1000", "1002"));
+        assert_eq!(c.changed, vec!["f"]);
+    }
+
+    #[test]
+    fn string_literals_are_told_by_their_name() {
+        for n in [".str", ".str.1", ".str.12"] {
+            assert!(is_string_literal(n), "{n}");
+        }
+        for n in [".strtab", ".str.", ".str.1a", "str.1", "x.str"] {
+            assert!(!is_string_literal(n), "{n}");
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@
 //! alternatives, bug and exception tables, static calls) are not copied: a
 //! function with entries in one is refused.
 
-use super::compare::symbol_at;
+use super::compare::{is_string_literal, symbol_at};
 use super::symbols::Link;
 use object::write::{self, SectionId, StandardSegment, SymbolId, SymbolSection};
 use object::{
@@ -341,6 +341,7 @@ impl<'data> Extractor<'_, 'data> {
         let copy = match &named {
             _ if self.copies.contains_key(&section) => true,
             _ if is_merged(&sec) => true,
+            Some((n, _, _)) if is_string_literal(n) => true,
             Some((n, _, _)) if self.renamed.contains_key(n) => true,
             // What the original object does not have is new: the module's own.
             Some((n, _, _)) => !self.old_names.contains(n.as_str()),
