@@ -51,12 +51,35 @@ fn tree() -> Tree {
         ),
     )
     .unwrap();
+    // What kbuild leaves beside it: the object, and the compiler's version in .config.
+    let built = Command::new("cc")
+        .args(["-O2", "-c", "-o", "fs/demo.o"])
+        .arg(src.join("fs/demo.c"))
+        .current_dir(&build)
+        .status()
+        .unwrap();
+    assert!(built.success());
+    fs::write(
+        build.join(".config"),
+        format!("CONFIG_CC_VERSION_TEXT=\"{}\"\n", cc_version()),
+    )
+    .unwrap();
     Tree {
         patch: root.join("fix.diff"),
         _dir: dir,
         src,
         build,
     }
+}
+
+/// The first line of `cc --version`, as kbuild's CONFIG_CC_VERSION_TEXT.
+fn cc_version() -> String {
+    let o = Command::new("cc").arg("--version").output().unwrap();
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 struct Run {
@@ -245,6 +268,40 @@ fn what_cannot_be_compared_is_refused_with_what_to_do() {
     let r = klp_build(&t, &stale, &["--dry-run"]);
     assert_eq!(r.code, 1);
     assert!(r.err.contains("the diff does not apply"), "{}", r.err);
+}
+
+#[test]
+fn another_compiler_or_source_than_the_kernels_is_refused() {
+    let t = tree();
+    fs::write(
+        t.build.join(".config"),
+        "CONFIG_CC_VERSION_TEXT=\"clang version 1.0\"\n",
+    )
+    .unwrap();
+    let r = klp_build(&t, CHANGE_SHOW, &["--dry-run"]);
+    assert_eq!(r.code, 1);
+    let want = format!(
+        "the kernel was built with 'clang version 1.0', but cc here is '{}'",
+        cc_version()
+    );
+    assert!(r.err.contains(&want), "{}", r.err);
+
+    let t = tree();
+    // A function the kernel's object does not have: another source.
+    let other = format!("{DEMO_C}\nint __attribute__((noinline)) added(void) {{ return 1; }}\n");
+    fs::write(t.src.join("fs/demo.c"), other).unwrap();
+    let r = klp_build(&t, CHANGE_SHOW, &["--dry-run"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.err.contains(
+            "fs/demo.c does not compile to what {}/fs/demo.o has (functions only in one \
+             of them: added)"
+                .replace("{}", &t.build.display().to_string())
+                .as_str()
+        ),
+        "{}",
+        r.err
+    );
 }
 
 #[test]

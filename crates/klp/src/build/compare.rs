@@ -114,6 +114,24 @@ pub fn compare(old: &[u8], new: &[u8]) -> Result<Changes, String> {
     Ok(c)
 }
 
+/// The functions that one of two objects defines and the other does not, but
+/// for objtool's `__pfx_<fn>` padding symbols (which a kernel's object has and
+/// a compile alone does not): of `kernel`, kbuild's object of a file, and
+/// `compiled`, the same file compiled from the source tree, empty if they
+/// match.
+pub fn function_differences(kernel: &[u8], compiled: &[u8]) -> Result<Vec<String>, String> {
+    let names = |bytes: &[u8]| -> Result<std::collections::BTreeSet<String>, String> {
+        let items = Items::read(bytes)?;
+        Ok(items
+            .functions
+            .into_keys()
+            .filter(|n| !n.starts_with("__pfx_"))
+            .collect())
+    };
+    let (a, b) = (names(kernel)?, names(compiled)?);
+    Ok(a.symmetric_difference(&b).cloned().collect())
+}
+
 /// The name a symbol is compared by: ThinLTO's `.llvm.<digits>` suffix, which
 /// promoted local symbols carry and which changes with any change to the
 /// module, removed.

@@ -23,6 +23,7 @@
 
 use super::kbuild::Recorded;
 use crate::error::{KlpError, Result};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -153,6 +154,38 @@ impl Compiler {
     }
 
     /// The build directory, as the commands see it.
+    /// Refuses another compiler than the kernel's: the first line of `cc
+    /// --version`, run as the compiles are, must be the `CONFIG_CC_VERSION_TEXT`
+    /// of `build`'s `.config` (which kbuild takes from the same line).
+    pub fn check_compiler(&self, build: &Path, cc: &str) -> Result<()> {
+        let config = build.join(".config");
+        let text = fs::read_to_string(&config)
+            .map_err(|e| KlpError::io(format!("reading {}", config.display()), &e))?;
+        let want = text
+            .lines()
+            .find_map(|l| l.strip_prefix("CONFIG_CC_VERSION_TEXT="))
+            .map(|v| v.trim_matches('"').to_string())
+            .ok_or_else(|| {
+                KlpError::error(format!(
+                    "{} has no CONFIG_CC_VERSION_TEXT (a kernel older than 5.8?)",
+                    config.display()
+                ))
+            })?;
+        let said = self.run(
+            &[cc.to_string(), "--version".to_string()],
+            &format!("running {cc} --version"),
+        )?;
+        let got = said.lines().next().unwrap_or_default().trim();
+        if got != want {
+            return Err(KlpError::error(format!(
+                "the kernel was built with '{want}', but {cc} here is '{got}': build the \
+                 patch with the compiler that built the kernel (--root: the root it was \
+                 built in)"
+            )));
+        }
+        Ok(())
+    }
+
     pub fn build_dir(&self) -> &Path {
         &self.cwd
     }

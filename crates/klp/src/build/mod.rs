@@ -92,6 +92,7 @@ pub fn build(ctx: &Ctx, io: &mut Io, args: &BuildArgs) -> Result<()> {
         args.root.as_deref(),
         tmp.path(),
     )?;
+    compiler.check_compiler(&args.build, &recorded[0].argv[0])?;
     let mut reports = Vec::new();
     let mut refused = Vec::new();
     let mut objects = Vec::new();
@@ -100,6 +101,7 @@ pub fn build(ctx: &Ctx, io: &mut Io, args: &BuildArgs) -> Result<()> {
         let old = compiler.compile(rec, &original, "original")?;
         let new = compiler.compile(rec, &patched, "patched")?;
         let (old, new) = (read(&old)?, read(&new)?);
+        check_source(&args.build, rec, &old)?;
         let changes = compare::compare(&old, &new)
             .map_err(|e| KlpError::error(format!("comparing the objects of {}: {e}", rec.file)))?;
         refused.extend(report::refusals(&rec.file, &changes));
@@ -347,6 +349,26 @@ fn check_modpost(said: &str) -> Result<()> {
         "the patch module uses symbols that neither vmlinux exports nor a klp relocation \
          names:\n{}",
         bad.join("\n")
+    )))
+}
+
+/// Refuses a source tree that is not the one the kernel was built from: the
+/// original file, compiled, must define the functions that kbuild's object of
+/// it defines.
+fn check_source(build: &Path, rec: &kbuild::Recorded, compiled: &[u8]) -> Result<()> {
+    let kernel = read(&build.join(&rec.object))?;
+    let differ = compare::function_differences(&kernel, compiled)
+        .map_err(|e| KlpError::error(format!("comparing {} with the build: {e}", rec.file)))?;
+    if differ.is_empty() {
+        return Ok(());
+    }
+    Err(KlpError::error(format!(
+        "{} does not compile to what {} has (functions only in one of them: {}): the \
+         source tree is not the one this kernel was built from, or the build is older \
+         than it; build the kernel from this source tree first",
+        rec.file,
+        build.join(&rec.object).display(),
+        differ.join(", ")
     )))
 }
 
