@@ -11,8 +11,8 @@
 //! (it names the symbol at that offset).
 
 use object::{
-    Object, ObjectSection, ObjectSymbol, RelocationFlags, RelocationKind, RelocationTarget,
-    SectionIndex, SymbolKind,
+    Object, ObjectSection, ObjectSymbol, RelocationFlags, RelocationTarget, SectionIndex,
+    SymbolKind,
 };
 use std::collections::BTreeMap;
 
@@ -304,6 +304,7 @@ fn content(
     } else {
         data.get(from..to).unwrap_or_default().to_vec()
     };
+    let ends = super::insn::Ends::of(section, &bytes, from as u64);
     let mut relocs = Vec::new();
     for (offset, r) in section.relocations() {
         let at = offset.wrapping_sub(base);
@@ -314,7 +315,7 @@ fn content(
             return Err("not an ELF relocation".into());
         };
         let target = match r.target() {
-            RelocationTarget::Symbol(i) => target(file, i, r.addend(), pc_bias(&r))?,
+            RelocationTarget::Symbol(i) => target(file, i, r.addend(), ends.pc_bias(&r, at))?,
             other => Target::Section {
                 name: format!("{other:?}"),
                 addend: r.addend(),
@@ -328,15 +329,6 @@ fn content(
     }
     relocs.sort_by_key(|r| r.offset);
     Ok(Content { bytes, relocs })
-}
-
-/// How far before the place it means a PC-relative relocation's addend points:
-/// the field's own size (x86's `lea sym-4(%rip)`).
-fn pc_bias(r: &object::Relocation) -> i64 {
-    match r.kind() {
-        RelocationKind::Relative | RelocationKind::PltRelative => i64::from(r.size() / 8),
-        _ => 0,
-    }
 }
 
 fn target(

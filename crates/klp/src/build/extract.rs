@@ -27,8 +27,8 @@ use super::compare::{is_string_literal, symbol_at};
 use super::symbols::Link;
 use object::write::{self, SectionId, StandardSegment, SymbolId, SymbolSection};
 use object::{
-    Object, ObjectSection, ObjectSymbol, RelocationFlags, RelocationKind, RelocationTarget,
-    SectionFlags, SectionIndex, SectionKind, SymbolFlags, SymbolKind, SymbolScope,
+    Object, ObjectSection, ObjectSymbol, RelocationFlags, RelocationTarget, SectionFlags,
+    SectionIndex, SectionKind, SymbolFlags, SymbolKind, SymbolScope,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -286,6 +286,7 @@ impl<'data> Extractor<'_, 'data> {
         let sec_name = sec.name().unwrap_or_default().to_string();
         let id = self.copies[&index];
         let base = sec.address();
+        let ends = super::insn::Ends::of(&sec, sec.data().unwrap_or_default(), 0);
         for (offset, r) in sec.relocations() {
             let RelocationFlags::Elf { r_type } = r.flags() else {
                 return Err("not an ELF relocation".into());
@@ -297,7 +298,7 @@ impl<'data> Extractor<'_, 'data> {
                 ));
             };
             let (symbol, addend) = self
-                .target(target, r.addend(), pc_bias(&r))
+                .target(target, r.addend(), ends.pc_bias(&r, offset - base))
                 .map_err(|e| format!("{sec_name}+{:#x}: {e}", offset - base))?;
             self.out
                 .add_relocation(
@@ -434,14 +435,6 @@ impl<'data> Extractor<'_, 'data> {
             }
         }
         Ok(())
-    }
-}
-
-/// How far before the place it means a PC-relative relocation's addend points.
-fn pc_bias(r: &object::Relocation) -> i64 {
-    match r.kind() {
-        RelocationKind::Relative | RelocationKind::PltRelative => i64::from(r.size() / 8),
-        _ => 0,
     }
 }
 

@@ -13,6 +13,7 @@ mod compile;
 mod diff;
 mod dwarf;
 mod extract;
+mod insn;
 mod kbuild;
 mod module;
 mod report;
