@@ -47,15 +47,33 @@ setup_config
 
 CMDLINE=$(cat /proc/cmdline)
 
+# names_of FUNC: every name at FUNC's address in kallsyms (__x64_sys_getpid
+# is __ia32_sys_getpid too), as remember_names kept them or read now.
+declare -A NAMES
+function names_of() {
+	[[ -n "${NAMES[$1]:-}" ]] && { echo "${NAMES[$1]}"; return; }
+	awk -v f="$1" '$3 !~ /^__pfx_/ { n[$1] = n[$1] $3 " " } $3 == f { a = $1 }
+		END { print n[a] }' /proc/kallsyms
+}
+
+# remember_names FUNC...: read the names of each FUNC now, so that checks
+# made while a transition waits are quick (a read of kallsyms takes seconds
+# on a debug kernel under TCG, and the core signals the tasks after 15).
+function remember_names() {
+	local f
+	for f in "$@"; do
+		NAMES[$f]=$(names_of "$f")
+	done
+}
+
 # redirect_of FUNC: "direct" if FUNC's ftrace location calls the trampoline,
 # "other" if it calls another direct user's, "traced" if ftrace calls
 # something else for it, "none" if nothing.
-# enabled_functions names a function by any of its aliases (__x64_sys_getpid
-# is __ia32_sys_getpid too): every name at FUNC's address matches.
+# enabled_functions names a function by any of its aliases: every name at
+# FUNC's address matches.
 function redirect_of() {
 	local names
-	names=$(awk -v f="$1" '$3 == f { a = $1 } END { print a }' /proc/kallsyms |
-		xargs -I{} awk -v a={} '$1 == a && $3 !~ /^__pfx_/ { printf "%s ", $3 }' /proc/kallsyms)
+	names=$(names_of "$1")
 	awk -v names=" $names" '
 		found {
 			print (index($0, "direct-->klp_direct_tramp") ? "direct" : index($0, "direct-->") ? "other" : "traced")
@@ -136,6 +154,7 @@ start_test "direct redirector: a transition runs every patched function on the h
 load_lp $MOD_LIVEPATCH
 redirect_is cmdline_proc_show direct
 load_mod $MOD_BUSY block_transition=Y
+remember_names cmdline_proc_show busymod_work_func
 load_lp_nowait $MOD_CALLBACKS
 loop_until 'grep -q '^1$' /sys/kernel/livepatch/$MOD_CALLBACKS/transition' ||
 	die "failed to stall transition"
