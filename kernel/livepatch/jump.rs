@@ -105,12 +105,20 @@ impl KlpJump {
 /// calls of vmlinux and of the module holding `start`, which must hold `end` too).
 fn klp_jump_reserved(start: usize, end: usize) -> bool {
     let (start, end) = (start as *mut c_void, end as *mut c_void);
-    // SAFETY: Each only looks the range up in its tables.
+    // SAFETY: Each only looks the range up in its tables. `alternatives_text_reserved()` walks
+    // the modules' alternatives, which module loading changes under `text_mutex`: it must be
+    // held there (lockdep asserts it). No caller holds it (they hold `klp_mutex`, which comes
+    // before it, as in the switch).
     unsafe {
         bindings::ftrace_text_reserved(start, end) != 0
             || bindings::jump_label_text_reserved(start, end) != 0
             || bindings::static_call_text_reserved(start, end) != 0
-            || bindings::alternatives_text_reserved(start, end) != 0
+            || {
+                bindings::mutex_lock(addr_of_mut!(bindings::text_mutex));
+                let reserved = bindings::alternatives_text_reserved(start, end) != 0;
+                bindings::mutex_unlock(addr_of_mut!(bindings::text_mutex));
+                reserved
+            }
     }
 }
 
