@@ -216,7 +216,6 @@ start_test "klp build: replace"
 MOD=test_klp_build_replace
 need_module $MOD
 need_module test_klp_build_exported
-LOADAVG=$(cut -d' ' -f1 /proc/loadavg)
 load_lp test_klp_build_exported
 cmdline_is "klp build: exported"
 load_lp $MOD
