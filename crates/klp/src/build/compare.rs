@@ -221,7 +221,7 @@ impl Items {
             };
             let item = Item {
                 init: section.name() == Ok(".init.text"),
-                writable: sh_flags(&section) & object::elf::SHF_WRITE.0 != 0,
+                writable: is_writable(&section),
                 local: sym.is_local(),
                 content: content(&file, &section, sym.address(), sym.size())?,
             };
@@ -265,7 +265,7 @@ fn is_data(section: &object::Section) -> bool {
 }
 
 /// A section of merged constants (`SHF_MERGE`), of strings if `strings`.
-fn is_merged(section: &object::Section, strings: bool) -> bool {
+pub fn is_merged(section: &object::Section, strings: bool) -> bool {
     let want = object::elf::SHF_MERGE.0
         | if strings {
             object::elf::SHF_STRINGS.0
@@ -273,6 +273,11 @@ fn is_merged(section: &object::Section, strings: bool) -> bool {
             0
         };
     sh_flags(section) & want == want
+}
+
+/// A writable section (`SHF_WRITE`).
+pub fn is_writable(section: &object::Section) -> bool {
+    sh_flags(section) & object::elf::SHF_WRITE.0 != 0
 }
 
 /// The section's ELF flags (0 for another format).
@@ -348,8 +353,11 @@ fn target(
     };
     let sec = file.section_by_index(section).map_err(|e| e.to_string())?;
     let place = sym.address() as i64 + addend + bias;
+    let at_place = symbol_at(file, section, place);
     let literal = is_string_literal(name)
-        || symbol_at(file, section, place).is_some_and(|(n, _, _)| is_string_literal(&n));
+        || at_place
+            .as_ref()
+            .is_some_and(|(n, _, _)| is_string_literal(n));
     if is_merged(&sec, true) || literal {
         if let Some((text, at)) = string_at(sec.data().unwrap_or_default(), place) {
             return Ok(Target::String { text, at });
@@ -360,7 +368,7 @@ fn target(
     if sym.kind() != SymbolKind::Section && !name.is_empty() && !name.starts_with(".L") {
         return Ok(named(name));
     }
-    Ok(match symbol_at(file, section, place) {
+    Ok(match at_place {
         Some((name, _, start)) => Target::Symbol {
             name: normalise(&name),
             addend: addend + sym.address() as i64 - start,

@@ -23,7 +23,7 @@
 //! alternatives, bug and exception tables, static calls) are not copied: a
 //! function with entries in one is refused.
 
-use super::compare::{is_string_literal, symbol_at};
+use super::compare::{is_merged, is_string_literal, is_writable, symbol_at};
 use super::symbols::Link;
 use object::write::{self, SectionId, StandardSegment, SymbolId, SymbolSection};
 use object::{
@@ -341,7 +341,7 @@ impl<'data> Extractor<'_, 'data> {
         let named = symbol_at(self.file, section, place);
         let copy = match &named {
             _ if self.copies.contains_key(&section) => true,
-            _ if is_merged(&sec) => true,
+            _ if is_merged(&sec, false) => true,
             Some((n, _, _)) if is_string_literal(n) => true,
             Some((n, _, _)) if self.renamed.contains_key(n) => true,
             // What the original object does not have is new: the module's own.
@@ -436,21 +436,6 @@ impl<'data> Extractor<'_, 'data> {
         }
         Ok(())
     }
-}
-
-fn elf_flags(section: &object::Section) -> u64 {
-    match section.flags() {
-        SectionFlags::Elf { sh_flags, .. } => sh_flags.0,
-        _ => 0,
-    }
-}
-
-fn is_merged(section: &object::Section) -> bool {
-    elf_flags(section) & object::elf::SHF_MERGE.0 != 0
-}
-
-fn is_writable(section: &object::Section) -> bool {
-    elf_flags(section) & object::elf::SHF_WRITE.0 != 0
 }
 
 #[cfg(test)]

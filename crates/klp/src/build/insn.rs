@@ -21,7 +21,12 @@ impl Ends {
         if section.kind() != SectionKind::Text {
             return Ends(Vec::new());
         }
-        let mut d = Decoder::with_ip(64, bytes, from, DecoderOptions::NONE);
+        Ends::decode(bytes, from)
+    }
+
+    /// The instructions of `code`, which starts at offset `from`.
+    fn decode(code: &[u8], from: u64) -> Ends {
+        let mut d = Decoder::with_ip(64, code, from, DecoderOptions::NONE);
         let mut ends = Vec::new();
         while d.can_decode() {
             ends.push(d.decode().next_ip());
@@ -51,22 +56,13 @@ impl Ends {
 mod tests {
     use super::*;
 
-    fn ends(code: &[u8]) -> Ends {
-        let mut d = Decoder::with_ip(64, code, 0, DecoderOptions::NONE);
-        let mut e = Vec::new();
-        while d.can_decode() {
-            e.push(d.decode().next_ip());
-        }
-        Ends(e)
-    }
-
     #[test]
     fn the_end_of_the_instruction_holding_the_field_counts() {
         // cmpb $0x0,0x0(%rip); call 0; lea 0x0(%rip),%rdi
         let code = [
             0x80, 0x3d, 0, 0, 0, 0, 0x00, 0xe8, 0, 0, 0, 0, 0x48, 0x8d, 0x3d, 0, 0, 0, 0,
         ];
-        let e = ends(&code);
+        let e = Ends::decode(&code, 0);
         assert_eq!(e.0, vec![7, 12, 19]);
         let at = |o: u64| e.0[e.0.partition_point(|&end| end <= o)] - o;
         // The displacement of cmpb is at 2 and its immediate follows it: 5.
