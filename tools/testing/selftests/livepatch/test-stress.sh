@@ -127,7 +127,9 @@ function shows() {
 load_mod $RTARGET
 readers=()
 for i in $(seq 1 16); do
-	nice -n 19 bash -c "while :; do cat /proc/$RTARGET > /dev/null; done" &
+	# With a trap, bash runs it only once its cat has finished, so that
+	# after the wait below no read is still open when the module goes.
+	nice -n 19 bash -c "trap exit TERM; while :; do cat /proc/$RTARGET > /dev/null; done" &
 	readers[$i]="$!"
 done
 for cycle in $(seq 1 $CYCLES); do
