@@ -184,13 +184,15 @@ for script in $(sed -n 's/^livepatch://p' "$list") "${project[@]}"; do
 done
 # Kernel reports in the guest's dmesg, but for those a test provokes on
 # purpose: the stack dump sysfs prints for a duplicate name in
-# /sys/kernel/livepatch (test-malformed.sh), and allocation failure reports
-# while test-fault-injection.sh injects faults (from its start_test line to
-# the next).
+# /sys/kernel/livepatch (test-malformed.sh), the warning of the WARN_ON in
+# the klp build bug-table patch (test-klp-build.sh), and allocation failure
+# reports while test-fault-injection.sh injects faults (from its start_test
+# line to the next).
 splat='WARNING:|BUG:|Oops|Call Trace:|UBSAN|KASAN|ODEBUG|INFO: |suspected memory leak'
 unexpected=$GUEST/dmesg-unexpected.log
 awk '
 	/sysfs: cannot create duplicate filename .\/kernel\/livepatch\// { skip = 1 }
+	/WARNING: .* \[test_klp_build_bug_table\]$/ { skip = 1 }
 	/===== TEST: / { fault = index($0, "===== TEST: fault injection:") > 0 }
 	fault && /page allocation failure|vmalloc error/ { skip = 1 }
 	!skip { print }

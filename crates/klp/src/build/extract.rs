@@ -19,9 +19,11 @@
 //! [`super::module::klp_relocations`] turns into a klp relocation once the
 //! module is linked (a linker keeps no `SHN_LIVEPATCH` symbol).
 //!
-//! The tables that code of the kernel reads for a function (jump labels,
-//! alternatives, bug and exception tables, static calls) are not copied: a
-//! function with entries in one is refused.
+//! The entries of the bug table (`__bug_table`: WARN and BUG) for copied code
+//! are copied into the module's own, where the module loader finds them. The
+//! other tables that code of the kernel reads for a function (jump labels,
+//! alternatives, exception tables, static calls) are not copied: a function
+//! with entries in one is refused.
 
 use super::compare::{is_merged, is_string_literal, is_writable, symbol_at};
 use super::symbols::Link;
@@ -71,11 +73,16 @@ pub fn klp_sym(object: &str, name: &str, sympos: u64) -> String {
     format!(".klp.sym.{object}.{name},{sympos}")
 }
 
+/// The bug table: a `struct bug_entry` for each `ud2` of a WARN or BUG, which
+/// report_bug() looks up to tell a warning from a BUG (and a module's in the
+/// module's own table, module_bug_finalize()): without its entry, a WARN in a
+/// copied function would be an invalid opcode.
+const BUG_TABLE: &str = "__bug_table";
+
 /// Tables of the kernel with entries for a function's instructions: a copied
 /// function with entries in one is refused (the copy would need them too).
 const TABLES: &[&str] = &[
     "__jump_table",
-    "__bug_table",
     "__ex_table",
     ".altinstructions",
     ".static_call_sites",
@@ -140,6 +147,10 @@ pub fn extract(
         x.check_alone(index, name)?;
         x.copy(index)?;
     }
+    while let Some(index) = x.queue.pop() {
+        x.relocate(index)?;
+    }
+    x.copy_bug_entries()?;
     while let Some(index) = x.queue.pop() {
         x.relocate(index)?;
     }
@@ -288,29 +299,97 @@ impl<'data> Extractor<'_, 'data> {
         let base = sec.address();
         let ends = super::insn::Ends::of(&sec, sec.data().unwrap_or_default(), 0);
         for (offset, r) in sec.relocations() {
-            let RelocationFlags::Elf { r_type } = r.flags() else {
-                return Err("not an ELF relocation".into());
+            let at = offset - base;
+            let bias = ends.pc_bias(&r, at);
+            self.copy_relocation(&r, bias, id, at)
+                .map_err(|e| format!("{sec_name}+{at:#x}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// Adds relocation `r` of the patched object, whose place is `bias` away
+    /// from what it means ([`super::insn::Ends::pc_bias`]), to the output's
+    /// section `id` at `offset`.
+    fn copy_relocation(
+        &mut self,
+        r: &object::Relocation,
+        bias: i64,
+        id: SectionId,
+        offset: u64,
+    ) -> Result<(), String> {
+        let RelocationFlags::Elf { r_type } = r.flags() else {
+            return Err("not an ELF relocation".into());
+        };
+        let RelocationTarget::Symbol(target) = r.target() else {
+            return Err("a relocation without a symbol".into());
+        };
+        let (symbol, addend) = self.target(target, r.addend(), bias)?;
+        self.out
+            .add_relocation(
+                id,
+                write::Relocation {
+                    offset,
+                    symbol,
+                    addend,
+                    flags: RelocationFlags::Elf { r_type },
+                },
+            )
+            .map_err(|e| e.to_string())
+    }
+
+    /// Copies the bug table's entries for copied code into a `__bug_table`
+    /// of the output, with their relocations (the code's `ud2`, the file's
+    /// name); the rest of the table stays the kernel's.
+    fn copy_bug_entries(&mut self) -> Result<(), String> {
+        let Some(sec) = self.file.section_by_name(BUG_TABLE) else {
+            return Ok(());
+        };
+        let data = sec.data().map_err(|e| e.to_string())?;
+        let base = sec.address();
+        let relocs: Vec<(u64, object::Relocation)> =
+            sec.relocations().map(|(o, r)| (o - base, r)).collect();
+        let offsets: Vec<u64> = relocs.iter().map(|(o, _)| *o).collect();
+        let size = bug_entry_size(data.len() as u64, &offsets)
+            .ok_or_else(|| format!("{BUG_TABLE}: entries of a layout klp build does not know"))?;
+        let mut out = None;
+        for start in (0..data.len() as u64).step_by(size as usize) {
+            let entry: Vec<&(u64, object::Relocation)> = relocs
+                .iter()
+                .filter(|(o, _)| (start..start + size).contains(o))
+                .collect();
+            // The first field is the code's address.
+            let code = entry
+                .iter()
+                .find(|(o, _)| *o == start)
+                .map(|(_, r)| r.target());
+            let code = match code {
+                Some(RelocationTarget::Symbol(i)) => self
+                    .file
+                    .symbol_by_index(i)
+                    .ok()
+                    .and_then(|s| s.section_index()),
+                _ => None,
             };
-            let RelocationTarget::Symbol(target) = r.target() else {
-                return Err(format!(
-                    "{sec_name}+{:#x}: a relocation without a symbol",
-                    offset - base
-                ));
+            if !code.is_some_and(|c| self.copies.contains_key(&c)) {
+                continue;
+            }
+            let id = match out {
+                Some(id) => id,
+                None => {
+                    let segment = self.out.segment_name(StandardSegment::Data).to_vec();
+                    let id = self.out.add_section(segment, BUG_TABLE.into(), sec.kind());
+                    self.out.section_mut(id).flags = sec.flags();
+                    out = Some(id);
+                    id
+                }
             };
-            let (symbol, addend) = self
-                .target(target, r.addend(), ends.pc_bias(&r, offset - base))
-                .map_err(|e| format!("{sec_name}+{:#x}: {e}", offset - base))?;
-            self.out
-                .add_relocation(
-                    id,
-                    write::Relocation {
-                        offset: offset - base,
-                        symbol,
-                        addend,
-                        flags: RelocationFlags::Elf { r_type },
-                    },
-                )
-                .map_err(|e| e.to_string())?;
+            let bytes = &data[start as usize..(start + size) as usize];
+            let at = self.out.append_section_data(id, bytes, sec.align());
+            for (offset, r) in entry {
+                // Data: the field is the place it names (`.long 1b - .`).
+                self.copy_relocation(r, 0, id, at + offset - start)
+                    .map_err(|e| format!("{BUG_TABLE}+{offset:#x}: {e}"))?;
+            }
         }
         Ok(())
     }
@@ -428,7 +507,7 @@ impl<'data> Extractor<'_, 'data> {
                         .then(|| self.section_name(target))
                 }) {
                     return Err(format!(
-                        "{f} has entries in {name} (jump labels, alternatives, bug or \
+                        "{f} has entries in {name} (jump labels, alternatives, \
                          exception tables, static calls): copying them is not supported yet"
                     ));
                 }
@@ -436,6 +515,25 @@ impl<'data> Extractor<'_, 'data> {
         }
         Ok(())
     }
+}
+
+/// The size of an entry of a bug table of `len` bytes whose relocations are
+/// at `offsets`: `struct bug_entry` with relative pointers (x86-64) is the
+/// code's address, with CONFIG_DEBUG_BUGVERBOSE the file's name and the line,
+/// then the flags: 12 bytes with two relocations, or 8 with one.
+fn bug_entry_size(len: u64, offsets: &[u64]) -> Option<u64> {
+    let mut offsets = offsets.to_vec();
+    offsets.sort_unstable();
+    [(12, &[0, 4][..]), (8, &[0][..])]
+        .into_iter()
+        .find(|&(size, fields)| {
+            let entries = (0..len / size).map(|k| k * size);
+            len % size == 0
+                && entries
+                    .flat_map(|start| fields.iter().map(move |f| start + f))
+                    .eq(offsets.iter().copied())
+        })
+        .map(|(size, _)| size)
 }
 
 #[cfg(test)]
@@ -664,6 +762,59 @@ int __attribute__((noinline)) show(int i) {
             e.contains(&format!("unexpected reference to {flags}")),
             "{e}"
         );
+    }
+
+    /// Two functions with a WARN each, as x86-64's _BUG_FLAGS() writes it: a
+    /// `ud2` and its bug_entry, with (`verbose`, CONFIG_DEBUG_BUGVERBOSE) or
+    /// without the file and line; f is patched.
+    fn bug_table(verbose: bool) -> (Vec<u8>, Vec<u8>) {
+        let entry = if verbose {
+            r#""2: .long 1b - .\n .long %c0 - .\n .word %c1\n .word 0\n .org 2b+12\n""#
+        } else {
+            r#""2: .long 1b - .\n .word 0\n .org 2b+8\n""#
+        };
+        let src = format!(
+            r#"
+#define WARN(line) asm volatile("1: ud2\n .pushsection __bug_table,\"aw\"\n" {entry} \
+	".popsection" :: "i" ("lib/f.c"), "i" (line))
+int __attribute__((noinline)) g(int x) {{ if (x > 100) WARN(20); return x + 1; }}
+int __attribute__((noinline)) f(int x) {{ if (x < 0) WARN(10); return x; }}
+"#
+        );
+        let d = tempfile::tempdir().unwrap();
+        let old = cc(d.path(), "old", &src);
+        let new = cc(d.path(), "new", &src.replace("return x;", "return x * 2;"));
+        (old, new)
+    }
+
+    #[test]
+    fn the_bug_table_entries_of_a_copied_function_are_copied() {
+        for (verbose, size) in [(true, 12), (false, 8)] {
+            let (old, new) = bug_table(verbose);
+            let out = extract(&old, &new, &["f".into()], &[], &[], &link).unwrap();
+            let out = object::File::parse(&*out).unwrap();
+            let table = out.section_by_name(BUG_TABLE).expect("a bug table");
+            // f's entry only, not g's.
+            let data = table.data().unwrap();
+            assert_eq!(data.len(), size, "verbose: {verbose}");
+            let mut t = targets(&out, BUG_TABLE);
+            assert_eq!(t.remove(0), ".text.__klp_new_f");
+            if verbose {
+                assert_eq!(u16::from_le_bytes([data[8], data[9]]), 10);
+                let file = out.section_by_name(&t[0]).unwrap();
+                assert!(file.data().unwrap().windows(7).any(|w| w == b"lib/f.c"));
+            }
+            assert_eq!(t.len(), usize::from(verbose), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn a_bug_table_of_another_layout_is_refused() {
+        assert_eq!(bug_entry_size(24, &[12, 0, 4, 16]), Some(12));
+        assert_eq!(bug_entry_size(16, &[8, 0]), Some(8));
+        // An entry without its file, or a size that is neither.
+        assert_eq!(bug_entry_size(24, &[0, 4, 12]), None);
+        assert_eq!(bug_entry_size(20, &[0, 10]), None);
     }
 
     #[test]

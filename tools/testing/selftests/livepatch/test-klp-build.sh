@@ -7,6 +7,10 @@
 # from userspace, then it is disabled (the effect is gone) and unloaded.
 #
 # - exported: cmdline_proc_show() calls only exported functions
+# - bug-table: cmdline_proc_show() warns (WARN_ON) on a read with O_NONBLOCK:
+#   the report names the file and line from the bug table entry that the
+#   module has for its copy, and the read goes on (without the entry the ud2
+#   would be an invalid opcode); the report is the only one the case allows
 # - new-function: cmdline_proc_show() calls a function that the diff adds,
 #   and reads saved_command_line, which vmlinux does not export (a klp
 #   relocation)
@@ -82,6 +86,39 @@ except OSError:
 
 start_test "klp build: exported"
 patch_case test_klp_build_exported 'cmdline_is "klp build: exported"' 'cmdline_is "$CMDLINE"'
+
+
+start_test "klp build: bug-table"
+
+# case_dmesg: the kernel log since the case started, as check_result reads it.
+function case_dmesg() {
+	dmesg | awk -v last="$LAST_DMESG" 'p; $0 == last { p = 1 }'
+}
+# warning_lines: the lines of the case's warning report that name a test
+# module (check_result keeps them: the WARNING, RIP, modules, call trace).
+function warning_lines() {
+	case_dmesg | awk '/cut here/ { w = 1 } w; /end trace/ { w = 0 }' |
+		grep test_klp | sed 's/^\[[ 0-9.]*\] //'
+}
+MOD=test_klp_build_bug_table
+need_module $MOD
+load_lp $MOD
+cmdline_is "klp build: bug-table"
+got=$(python3 -c 'import os
+fd = os.open("/proc/cmdline", os.O_RDONLY | os.O_NONBLOCK)
+print(os.read(fd, 4096).decode(), end="")')
+[[ "$got" == "klp build: bug-table" ]] || die "a read with O_NONBLOCK returns '$got'"
+at="at fs/proc/cmdline.c:11 __klp_new_cmdline_proc_show+0x[0-9a-f]*/0x[0-9a-f]* \[$MOD\]$"
+[[ $(case_dmesg | grep -c "WARNING: CPU: [0-9]* PID: [0-9]* $at") == 1 ]] ||
+	die "no report of the patch's WARN_ON $at: $(case_dmesg | grep -A3 'cut here')"
+warning=$(warning_lines)
+disable_lp $MOD
+cmdline_is "$CMDLINE"
+unload_lp $MOD
+
+check_result "$(enabled $MOD)
+$warning
+$(disabled $MOD)"
 
 
 start_test "klp build: new-function"
